@@ -1,0 +1,5 @@
+"""Allow ``python -m spindle``."""
+
+from spindle.cli import main
+
+main()
