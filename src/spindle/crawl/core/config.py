@@ -1,0 +1,96 @@
+"""Crawl settings: one frozen value, validated once, read by every policy object."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from spindle import __version__
+from spindle.crawl.core.urls import ScopeRule, canonicalize
+
+__all__ = ["DEFAULT_USER_AGENT", "CrawlConfig", "TrapLimits"]
+
+DEFAULT_USER_AGENT = f"spindle/{__version__} (+https://github.com/spindle-crawler/spindle)"
+
+
+@dataclass(frozen=True, slots=True)
+class TrapLimits:
+    """Spider-trap guards. Each refusal is counted under the name of the limit that refused it.
+
+    ``max_repeats``: a run of path segments may repeat back to back at most this many times
+    (``/a/b/a/b`` is two repeats of ``/a/b``; a third is refused), as Heritrix's
+    pathological-path rule does.
+    """
+
+    max_url_length: int = 2048
+    max_path_depth: int = 32
+    max_query_variants: int = 1000
+    max_repeats: int = 2
+    max_pages_per_host: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_url_length", "max_path_depth", "max_query_variants", "max_repeats"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.max_pages_per_host is not None and self.max_pages_per_host < 1:
+            raise ValueError(
+                f"max_pages_per_host must be at least 1, not {self.max_pages_per_host}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlConfig:
+    """Everything that shapes a crawl's decisions. Seeds are canonicalised on construction.
+
+    Raises:
+        ValueError: a setting is out of range (``InvalidURL``, a ValueError, for a bad seed).
+
+    >>> CrawlConfig(seeds=("HTTP://Example.com:80/#top",)).seeds
+    ('http://example.com/',)
+    """
+
+    seeds: tuple[str, ...]
+    max_depth: int = 2
+    max_pages: int | None = None
+    scope: ScopeRule = ScopeRule.HOST
+    rate: float = 4.0
+    host_concurrency: int = 2
+    user_agent: str = DEFAULT_USER_AGENT
+    obey_robots: bool = True
+    timeout: float = 15.0
+    retries: int = 3
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 10
+    retry_after_cap: float = 120.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    traps: TrapLimits = field(default_factory=TrapLimits)
+
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise ValueError("at least one seed URL is needed")
+        seeds = tuple(dict.fromkeys(canonicalize(seed) for seed in self.seeds))
+        object.__setattr__(self, "seeds", seeds)
+        checks: Sequence[tuple[str, bool]] = (
+            ("max_depth must be 0 or more", self.max_depth >= 0),
+            ("max_pages must be at least 1", self.max_pages is None or self.max_pages >= 1),
+            ("rate must be 0 (unlimited) or more", self.rate >= 0),
+            ("host_concurrency must be at least 1", self.host_concurrency >= 1),
+            ("timeout must be more than 0", self.timeout > 0),
+            ("retries must be 0 or more", self.retries >= 0),
+            ("max_bytes must be at least 1024", self.max_bytes >= 1024),
+            ("max_redirects must be 0 or more", self.max_redirects >= 0),
+            ("user_agent must not be empty", bool(self.user_agent.strip())),
+        )
+        for message, ok in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def robots_token(self) -> str:
+        """The product token matched against robots.txt user-agent lines (RFC 9309, 2.2.1).
+
+        >>> CrawlConfig(seeds=("http://a.test/",), user_agent="MyBot/2.0 (+x)").robots_token
+        'MyBot'
+        """
+        return self.user_agent.split("/", 1)[0].split()[0]

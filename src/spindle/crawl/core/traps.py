@@ -1,0 +1,82 @@
+"""Spider-trap guards: refuse URLs that a generated site could produce without end.
+
+Rules (each refusal is reported under its name):
+
+``url_too_long``      the canonical URL is longer than ``max_url_length``;
+``path_too_deep``     the path has more than ``max_path_depth`` segments;
+``repeated_path``     a run of segments repeats back to back more than ``max_repeats`` times
+                      (``/a/b/a/b/a/b`` with the default of 2), the relative-link loop;
+``query_variants``    one path has already been admitted with ``max_query_variants`` distinct
+                      queries, the infinite calendar;
+``host_page_cap``     the host already has ``max_pages_per_host`` admitted URLs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from spindle.crawl.core.config import TrapLimits
+from spindle.crawl.core.urls import host_key
+
+__all__ = ["TrapGuard", "repeated_run"]
+
+
+def repeated_run(segments: list[str], max_repeats: int) -> bool:
+    """Return True when some run of segments appears more than ``max_repeats`` times in a row.
+
+    >>> repeated_run(["a", "b", "a", "b", "a", "b"], 2)
+    True
+    >>> repeated_run(["a", "b", "a", "b", "c"], 2)
+    False
+    """
+    n = len(segments)
+    need = max_repeats + 1
+    for size in range(1, n // need + 1):
+        for start in range(n - size * need + 1):
+            run = segments[start : start + size]
+            if all(
+                segments[start + k * size : start + (k + 1) * size] == run for k in range(1, need)
+            ):
+                return True
+    return False
+
+
+class TrapGuard:
+    """Admits or refuses canonical URLs, remembering what it has admitted per host and path."""
+
+    def __init__(self, limits: TrapLimits) -> None:
+        self._limits = limits
+        self._variants: Counter[str] = Counter()
+        self._per_host: Counter[str] = Counter()
+
+    def check(self, url: str) -> str | None:
+        """Return the name of the rule that refuses ``url``, or None after admitting it.
+
+        Admission is counted: call once per distinct URL.
+
+        >>> guard = TrapGuard(TrapLimits(max_query_variants=1))
+        >>> guard.check("http://a.test/cal?m=1"), guard.check("http://a.test/cal?m=2")
+        (None, 'query_variants')
+        """
+        limits = self._limits
+        if len(url) > limits.max_url_length:
+            return "url_too_long"
+        rest = url.partition("://")[2]
+        path_and_query = rest[rest.find("/") :] if "/" in rest else "/"
+        path, has_query, _ = path_and_query.partition("?")
+        segments = [s for s in path.split("/") if s]
+        if len(segments) > limits.max_path_depth:
+            return "path_too_deep"
+        if len(segments) > limits.max_repeats and repeated_run(segments, limits.max_repeats):
+            return "repeated_path"
+        host = host_key(url)
+        cap = limits.max_pages_per_host
+        if cap is not None and self._per_host[host] >= cap:
+            return "host_page_cap"
+        if has_query:
+            key = host + path
+            if self._variants[key] >= limits.max_query_variants:
+                return "query_variants"
+            self._variants[key] += 1
+        self._per_host[host] += 1
+        return None

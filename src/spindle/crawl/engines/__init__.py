@@ -1,0 +1,1 @@
+"""Engines: thin drivers that move bytes for the sans-I/O core."""

@@ -1,0 +1,91 @@
+"""Non-blocking HTTP for the asyncio engine: one aiohttp session, bodies streamed under caps.
+
+The twin of :mod:`spindle.crawl.engines.http_threads`: same outcomes for the same answers,
+because both hand raw wire bytes to :class:`~spindle.crawl.engines.body.BodyReader` and
+classify failures into the same kinds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+
+from spindle.crawl.core.events import Failure, Fetch, Outcome, Response
+from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge
+
+__all__ = ["AsyncFetcher"]
+
+_CHUNK = 64 * 1024
+
+
+class AsyncFetcher:
+    """Fetches with one shared aiohttp session. Create and use it inside a running loop."""
+
+    def __init__(self, *, user_agent: str, timeout: float, pool_size: int) -> None:
+        self._timeout = timeout
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=pool_size, ttl_dns_cache=300),
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                "Accept-Encoding": "gzip, deflate",
+            },
+            auto_decompress=False,
+            timeout=aiohttp.ClientTimeout(total=timeout, connect=timeout, sock_read=timeout),
+        )
+
+    async def close(self) -> None:
+        """Close the session and its connections."""
+        await self._session.close()
+
+    async def fetch(self, fetch: Fetch) -> Outcome:
+        """Perform one GET. Never raises for network trouble: that becomes a ``Failure``."""
+        fetched_at = time.time()
+        start = time.perf_counter()
+        try:
+            async with self._session.get(
+                fetch.url,
+                allow_redirects=fetch.max_redirects > 0,
+                max_redirects=max(fetch.max_redirects, 1),
+            ) as response:
+                reader = BodyReader(fetch.max_bytes, response.headers.get("Content-Encoding"))
+                async for chunk in response.content.iter_chunked(_CHUNK):
+                    if reader.feed(chunk):
+                        response.close()
+                        break
+                body = reader.finish()
+                headers = response.headers
+                return Response(
+                    status=response.status,
+                    final_url=str(response.url),
+                    content_type=headers.get("Content-Type"),
+                    body=body,
+                    elapsed=time.perf_counter() - start,
+                    fetched_at=fetched_at,
+                    truncated=reader.truncated,
+                    location=headers.get("Location"),
+                    retry_after=headers.get("Retry-After"),
+                    x_robots_tag=headers.get("X-Robots-Tag"),
+                )
+        except (aiohttp.ClientError, TimeoutError, BodyError, ValueError) as exc:
+            kind, retryable = _classify(exc)
+            message = str(exc) or type(exc).__name__
+            return Failure(kind, message[:300], time.perf_counter() - start, fetched_at, retryable)
+
+
+def _classify(exc: BaseException) -> tuple[str, bool]:
+    if isinstance(exc, BodyTooLarge):
+        return "decompression_bomb", False
+    if isinstance(exc, BodyError):
+        return "decode", False
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return "too_many_redirects", False
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timeout", True
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return "tls", False
+    if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        return "connection", True
+    return "protocol", False

@@ -1,0 +1,103 @@
+"""The thread engine: N workers fed through a BoundedQueue, one thread owning the scheduler.
+
+The calling thread runs the scheduler loop: it observes finished fetches, hands the changes to
+the writer, and puts new fetches on the work queue only while a worker is free, so a fetch
+starts when the scheduler said it could (politeness timing holds). Workers only do I/O and
+parse HTML (``prepare``), then put the observation on the done queue. Waiting happens in the
+scheduler loop, never in a worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from spindle.crawl.core.events import DONE, Fetch, Wait
+from spindle.crawl.core.scheduler import CrawlScheduler, Observation
+from spindle.crawl.engines.http_threads import ThreadFetcher
+from spindle.crawl.writer import RecordWriter
+from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueTimeout
+
+__all__ = ["run_threads"]
+
+# Longest the loop sleeps without looking at the stop flag and the progress display.
+_TICK = 0.1
+
+
+def run_threads(
+    scheduler: CrawlScheduler,
+    writer: RecordWriter,
+    *,
+    workers: int,
+    stop: threading.Event,
+    on_tick: Callable[[], None] = lambda: None,
+) -> None:
+    """Run the crawl to completion (or until ``stop`` is set and in-flight fetches end)."""
+    config = scheduler.config
+    fetcher = ThreadFetcher(user_agent=config.user_agent, timeout=config.timeout, pool_size=workers)
+    work: BoundedQueue[Fetch] = BoundedQueue(workers)
+    done: BoundedQueue[Observation] = BoundedQueue(workers)
+
+    def worker() -> None:
+        for fetch in work:
+            outcome = fetcher.fetch(fetch)
+            try:
+                done.put(scheduler.prepare(fetch, outcome))
+            except QueueClosed:
+                return
+
+    threads = [
+        threading.Thread(target=worker, name=f"spindle-worker-{i}", daemon=True)
+        for i in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        _loop(scheduler, writer, work, done, workers, stop, on_tick)
+    finally:
+        work.close()
+        done.close()
+        if not stop.is_set() or scheduler.in_flight == 0:
+            for thread in threads:
+                thread.join()
+            fetcher.close()
+
+
+def _loop(
+    scheduler: CrawlScheduler,
+    writer: RecordWriter,
+    work: BoundedQueue[Fetch],
+    done: BoundedQueue[Observation],
+    workers: int,
+    stop: threading.Event,
+    on_tick: Callable[[], None],
+) -> None:
+    clock = time.monotonic
+    while True:
+        while True:
+            try:
+                scheduler.observe(done.get_nowait(), clock())
+            except QueueEmpty:
+                break
+        if changes := scheduler.drain():
+            writer.submit(changes)
+        if stop.is_set():
+            scheduler.stop()
+        on_tick()
+        wake = clock() + _TICK
+        while scheduler.in_flight < workers:
+            action = scheduler.next_action(clock())
+            if isinstance(action, Fetch):
+                work.put(action)
+                continue
+            if action is DONE:
+                return
+            if isinstance(action, Wait):
+                wake = min(wake, action.until)
+            break
+        try:
+            observation = done.get(timeout=max(0.0, wake - clock()))
+        except QueueTimeout:
+            continue
+        scheduler.observe(observation, clock())

@@ -1,0 +1,28 @@
+"""A store that keeps nothing: for crawls run without ``--state``, which cannot be resumed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from spindle.crawl.core.scheduler import Changes
+from spindle.crawl.store.base import Resumed
+
+__all__ = ["NullStore"]
+
+
+class NullStore:
+    """Implements :class:`~spindle.crawl.store.base.CrawlStore` by forgetting everything."""
+
+    def open(self, identity: Mapping[str, object]) -> Resumed | None:
+        """Always a fresh crawl."""
+        return None
+
+    def save(self, changes: Changes, encoded: list[bytes]) -> None:
+        """Nothing to keep."""
+
+    def encoded_records(self, start: int) -> Iterator[bytes]:
+        """No records are kept."""
+        return iter(())
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,15 @@
+"""The crawler's tests run with the lock-order checker switched on, as the project promises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from spindle.sync import lock_order_checking
+
+
+@pytest.fixture(autouse=True)
+def _lock_order_checked() -> Iterator[None]:
+    with lock_order_checking():
+        yield

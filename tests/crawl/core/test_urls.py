@@ -1,0 +1,144 @@
+"""Canonicalisation, scope and link resolution."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spindle.crawl.core.urls import (
+    InvalidURL,
+    LinkResolver,
+    Scope,
+    ScopeRule,
+    canonicalize,
+    host_key,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("http://example.com", "http://example.com/"),
+        ("HTTP://EXAMPLE.com:80/a#frag", "http://example.com/a"),
+        ("https://example.com:443/", "https://example.com/"),
+        ("https://example.com:8443/", "https://example.com:8443/"),
+        ("http://example.com/a/./b/../c", "http://example.com/a/c"),
+        ("http://example.com/?b=2&a=1", "http://example.com/?a=1&b=2"),
+        ("http://example.com/%7euser", "http://example.com/~user"),
+        ("http://example.com/caf\u00e9", "http://example.com/caf%C3%A9"),
+        ("  http://example.com/x  ", "http://example.com/x"),
+        ("http://[::1]:8080/x", "http://[::1]:8080/x"),
+    ],
+)
+def test_canonical_forms(raw: str, canonical: str) -> None:
+    assert canonicalize(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("ftp://example.com/", "only http and https"),
+        ("mailto:someone@example.com", "only http and https"),
+        ("example.com/page", "only http and https"),
+        ("http:///nohost", "no host"),
+        ("http://example.com:99999/", "Port out of range"),
+        ("http://example.com:abc/", "Port could not be cast"),
+    ],
+)
+def test_invalid_urls_name_the_problem(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidURL, match=reason):
+        canonicalize(raw)
+
+
+_segment = st.text(alphabet="abcXYZ019-._~%ä ", min_size=0, max_size=6)
+_url = st.builds(
+    lambda host, path, query, frag: f"http://{host}/{'/'.join(path)}{query}{frag}",
+    st.sampled_from(["a.test", "A.TEST:80", "b.test:8080"]),
+    st.lists(_segment, max_size=4),
+    st.sampled_from(["", "?x=1&a=2", "?a=2&x=1", "?q=%20"]),
+    st.sampled_from(["", "#top", "#"]),
+)
+
+
+@given(_url)
+def test_canonicalize_is_idempotent_and_drops_fragments(url: str) -> None:
+    once = canonicalize(url)
+    assert canonicalize(once) == once
+    assert "#" not in once
+
+
+@pytest.mark.parametrize(
+    ("rule", "url", "allowed"),
+    [
+        (ScopeRule.HOST, "http://www.example.com/x", True),
+        (ScopeRule.HOST, "https://www.example.com/x", True),
+        (ScopeRule.HOST, "http://www.example.com:8080/x", False),
+        (ScopeRule.HOST, "http://docs.example.com/x", False),
+        (ScopeRule.DOMAIN, "http://docs.example.com/x", True),
+        (ScopeRule.DOMAIN, "http://example.com/x", True),
+        (ScopeRule.DOMAIN, "http://badexample.com/x", False),
+        (ScopeRule.DOMAIN, "http://example.org/x", False),
+        (ScopeRule.ANY, "http://example.org/x", True),
+    ],
+)
+def test_scope_rules(rule: ScopeRule, url: str, allowed: bool) -> None:
+    scope = Scope.from_seeds(rule, ["http://www.example.com/"])
+    assert scope.allows(url) is allowed
+
+
+def test_host_key_includes_scheme_and_port() -> None:
+    assert host_key("http://a.test/x") == "http://a.test"
+    assert host_key("https://a.test:8443/") == "https://a.test:8443"
+
+
+_href = st.one_of(
+    st.sampled_from(["", "#", "#x", "?q=1", "?", "/", "..", "../", "./", "//a.test/z", "x.html"]),
+    st.builds(
+        lambda parts, q: "/".join(parts) + q,
+        st.lists(st.sampled_from(["..", ".", "a", "b", "c.html", ""]), min_size=1, max_size=4),
+        st.sampled_from(["", "?k=v", "#f"]),
+    ),
+    st.builds(lambda p: f"http://a.test/{p}", st.sampled_from(["", "x", "y/z?b=1&a=2"])),
+)
+_base = st.sampled_from(
+    [
+        "http://a.test/",
+        "http://a.test/docs/x.html",
+        "http://a.test/docs/x.html?page=2",
+        "http://a.test/docs/sub/",
+        "http://a.test/docs/sub/y.html",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_base, _href), min_size=1, max_size=20))
+def test_resolver_cache_matches_direct_resolution(pairs: list[tuple[str, str]]) -> None:
+    """The (base directory, href) cache key never changes an answer."""
+    scope = Scope.from_seeds(ScopeRule.HOST, ["http://a.test/"])
+    resolver = LinkResolver(scope)
+    for base, href in pairs:
+        expected = []
+        if not href.startswith("#"):
+            try:
+                direct = canonicalize(urljoin(base, href))
+            except InvalidURL:
+                direct = ""
+            if direct and scope.allows(direct):
+                expected = [direct]
+        assert resolver.resolve(base, [href]) == expected
+
+
+def test_resolver_drops_other_schemes_and_out_of_scope() -> None:
+    resolver = LinkResolver(Scope.from_seeds(ScopeRule.HOST, ["http://a.test/"]))
+    hrefs = [
+        "mailto:x@a.test",
+        "javascript:void(0)",
+        "tel:123",
+        "http://b.test/",
+        "HTTP://a.test/Q",
+    ]
+    assert resolver.resolve("http://a.test/", hrefs) == ["http://a.test/Q"]

@@ -1,0 +1,64 @@
+"""Helpers for end-to-end crawler tests: run a crawl in-process or as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+from spindle.crawl import CrawlConfig, CrawlSummary, RunOptions, run_crawl
+
+
+@dataclass
+class CrawlResult:
+    summary: CrawlSummary
+    records: list[dict[str, Any]]
+
+    def urls(self) -> set[str]:
+        return {r["url"] for r in self.records}
+
+    def by_url(self, url: str) -> dict[str, Any]:
+        (found,) = [r for r in self.records if r["url"] == url]
+        return found
+
+
+def crawl(tmp_path: Path, *seeds: str, workers: int = 4, **settings: Any) -> CrawlResult:
+    settings.setdefault("rate", 0.0)
+    settings.setdefault("timeout", 5.0)
+    settings.setdefault("backoff_base", 0.05)
+    config = CrawlConfig(seeds=seeds, **settings)
+    out = tmp_path / "out.jsonl"
+    summary = run_crawl(
+        config, RunOptions(workers=workers, out=str(out)), Console(quiet=True, stderr=True)
+    )
+    return CrawlResult(summary, read_jsonl(out))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def spindle(*args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "spindle", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        **kwargs,
+    )
+
+
+def run_spindle(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "spindle", *args],
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
