@@ -19,7 +19,7 @@ from rich.console import Console
 from spindle.crawl.core.config import DEFAULT_USER_AGENT, CrawlConfig, TrapLimits
 from spindle.crawl.core.urls import InvalidURL, ScopeRule
 from spindle.crawl.progress import CrawlSummary, print_summary
-from spindle.crawl.runner import RunOptions, run_crawl
+from spindle.crawl.runner import ENGINES, RunOptions, run_crawl
 from spindle.crawl.store.base import StateMismatch
 
 __all__ = ["crawl", "demo"]
@@ -75,6 +75,13 @@ def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSu
     show_default=True,
     type=click.IntRange(1, 1024),
     help="Concurrent fetches.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(sorted(ENGINES)),
+    default="threads",
+    show_default=True,
+    help="Worker threads with urllib3, or one asyncio loop with aiohttp (same policy).",
 )
 @click.option(
     "--scope",

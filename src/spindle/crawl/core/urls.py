@@ -130,6 +130,14 @@ class Scope:
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
 
+def _depends_on_whole_base(href: str) -> bool:
+    """True for hrefs whose resolution uses the base's file name or query, not just its folder:
+    empty, fragment- or query-only, and ``//`` with no host (urljoin then returns the base)."""
+    return (
+        not href or href[0] in "#?" or (href.startswith("//") and href[2:3] in ("", "/", "?", "#"))
+    )
+
+
 class LinkResolver:
     """Turns the hrefs of a page into canonical, in-scope URLs, caching the work.
 
@@ -161,7 +169,7 @@ class LinkResolver:
         cache = self._cache
         for raw in dict.fromkeys(hrefs):
             href = raw.strip()
-            key = (base, href) if not href or href[0] in "#?" else (base_dir, href)
+            key = (base, href) if _depends_on_whole_base(href) else (base_dir, href)
             try:
                 url = cache[key]
             except KeyError:

@@ -114,10 +114,11 @@ def _classify(exc: Exception) -> tuple[str, bool]:
         if exc.reason is None or "redirect" in str(exc.reason).lower():
             return "too_many_redirects", False
         return _classify(exc.reason)
+    # urllib3 makes NewConnectionError a subclass of ConnectTimeoutError: test it first.
+    if isinstance(exc, NewConnectionError | ProtocolError):
+        return "connection", True
     if isinstance(exc, Urllib3Timeout):
         return "timeout", True
     if isinstance(exc, SSLError):
         return "tls", False
-    if isinstance(exc, NewConnectionError | ProtocolError):
-        return "connection", True
     return "protocol", False
