@@ -13,3 +13,9 @@ from spindle.sync import lock_order_checking
 def _lock_order_checked() -> Iterator[None]:
     with lock_order_checking():
         yield
+
+
+@pytest.fixture(params=["threads", "async"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """End-to-end crawl tests run once per engine: they share the policy, so results match."""
+    return str(request.param)

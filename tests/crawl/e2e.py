@@ -28,14 +28,18 @@ class CrawlResult:
         return found
 
 
-def crawl(tmp_path: Path, *seeds: str, workers: int = 4, **settings: Any) -> CrawlResult:
+def crawl(
+    engine: str, tmp_path: Path, *seeds: str, workers: int = 4, **settings: Any
+) -> CrawlResult:
     settings.setdefault("rate", 0.0)
     settings.setdefault("timeout", 5.0)
     settings.setdefault("backoff_base", 0.05)
     config = CrawlConfig(seeds=seeds, **settings)
     out = tmp_path / "out.jsonl"
     summary = run_crawl(
-        config, RunOptions(workers=workers, out=str(out)), Console(quiet=True, stderr=True)
+        config,
+        RunOptions(workers=workers, engine=engine, out=str(out)),
+        Console(quiet=True, stderr=True),
     )
     return CrawlResult(summary, read_jsonl(out))
 

@@ -109,7 +109,12 @@ def _assert_exactly_once(out: Path, expected: set[str]) -> None:
     assert set(urls) == expected
 
 
-def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("threads", "threads"), ("async", "async"), ("threads", "async"), ("async", "threads")],
+)
+def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path, first: str, then: str) -> None:
+    """A crawl killed with SIGKILL resumes exactly once, also when the engine changes."""
     with FaultServer() as server:
         _numbered_site(server, latency=0.02)
         state, out = tmp_path / "crawl.sqlite", tmp_path / "out.jsonl"
@@ -128,7 +133,7 @@ def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path) -> None:
             str(out),
             "--quiet",
         ]
-        proc = spindle(*args)
+        proc = spindle(*args, "--engine", first)
         _wait_for_lines(out, 30, proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -136,7 +141,7 @@ def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path) -> None:
         assert done_before < PAGES + 1
         with out.open("ab") as torn:  # a write cut short by the kill
             torn.write(b'{"url": "http://torn')
-        resumed = spindle(*args)
+        resumed = spindle(*args, "--engine", then)
         assert resumed.wait(timeout=60) == 0
         _assert_exactly_once(out, _expected(server))
         with sqlite3.connect(state) as db:
@@ -146,7 +151,7 @@ def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path) -> None:
         assert len(page_hits) - len(set(page_hits)) <= 4  # only in-flight pages were refetched
 
 
-def test_ctrl_c_exits_130_and_resumes(tmp_path: Path) -> None:
+def test_ctrl_c_exits_130_and_resumes(tmp_path: Path, engine: str) -> None:
     with FaultServer() as server:
         _numbered_site(server, latency=0.02)
         state, out = tmp_path / "crawl.sqlite", tmp_path / "out.jsonl"
@@ -164,14 +169,14 @@ def test_ctrl_c_exits_130_and_resumes(tmp_path: Path) -> None:
             "--out",
             str(out),
         ]
-        proc = spindle(*args)
+        proc = spindle(*args, "--engine", engine)
         _wait_for_lines(out, 20, proc)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err.decode()
         assert b"interrupted" in err
         assert b"Traceback" not in err
-        resumed = run_spindle(*args)
+        resumed = run_spindle(*args, "--engine", engine)
         assert resumed.returncode == 0
         assert b"from earlier runs" in resumed.stderr
         _assert_exactly_once(out, _expected(server))

@@ -49,9 +49,11 @@ def tree(server: FaultServer) -> None:
         (3, {"/", "/a", "/b", "/a1", "/b1", "/a2"}),
     ],
 )
-def test_depth_boundaries(tmp_path: Path, server: FaultServer, depth: int, paths: set[str]) -> None:
+def test_depth_boundaries(
+    engine: str, tmp_path: Path, server: FaultServer, depth: int, paths: set[str]
+) -> None:
     tree(server)
-    result = crawl(tmp_path, server.url("/"), max_depth=depth)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=depth)
     assert result.urls() == {server.url(p) for p in paths}
     assert len(result.records) == len(paths)
     page_requests = [p for p in server.paths() if p != "/robots.txt"]
@@ -62,15 +64,17 @@ def test_depth_boundaries(tmp_path: Path, server: FaultServer, depth: int, paths
         assert (a["depth"], a["parent"], a["status"], a["links"]) == (1, server.url("/"), 200, 2)
 
 
-def test_scope_host_stays_on_the_seed_host(tmp_path: Path, server: FaultServer) -> None:
+def test_scope_host_stays_on_the_seed_host(
+    engine: str, tmp_path: Path, server: FaultServer
+) -> None:
     with FaultServer() as other:
         other.route("/", page("/elsewhere"))
         server.route("/", page(other.url("/"), "/local"))
         server.route("/local", page())
-        result = crawl(tmp_path, server.url("/"), max_depth=2)
+        result = crawl(engine, tmp_path, server.url("/"), max_depth=2)
         assert result.urls() == {server.url("/"), server.url("/local")}
         assert other.paths() == []
-        wide = crawl(tmp_path, server.url("/"), max_depth=2, scope=ScopeRule.ANY)
+        wide = crawl(engine, tmp_path, server.url("/"), max_depth=2, scope=ScopeRule.ANY)
         assert wide.urls() == {
             server.url("/"),
             server.url("/local"),
@@ -92,13 +96,15 @@ Allow: /tie
 """
 
 
-def test_robots_rules_and_zero_disallowed_requests(tmp_path: Path, server: FaultServer) -> None:
+def test_robots_rules_and_zero_disallowed_requests(
+    engine: str, tmp_path: Path, server: FaultServer
+) -> None:
     links = ["/private/x", "/private/open/y", "/doc.pdf", "/doc.pdf.html", "/tie", "/public"]
     server.route("/robots.txt", robots(ROBOTS))
     server.route("/", page(*links))
     for link in links:
         server.route(link, page())
-    result = crawl(tmp_path, server.url("/"), max_depth=1)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1)
     allowed = {"/", "/private/open/y", "/doc.pdf.html", "/tie", "/public"}
     assert result.urls() == {server.url(p) for p in allowed}
     requested = set(server.paths())
@@ -107,10 +113,12 @@ def test_robots_rules_and_zero_disallowed_requests(tmp_path: Path, server: Fault
     assert result.summary.stats.refused["robots"] == 2
 
 
-def test_rate_and_crawl_delay_per_server_timestamps(tmp_path: Path, server: FaultServer) -> None:
+def test_rate_and_crawl_delay_per_server_timestamps(
+    engine: str, tmp_path: Path, server: FaultServer
+) -> None:
     server.route("/robots.txt", robots("User-agent: *\nCrawl-delay: 0.3\n"))
     server.route("/", page(*[f"/{i}" for i in range(4)]))
-    result = crawl(tmp_path, server.url("/"), max_depth=1, rate=20.0, workers=8)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1, rate=20.0, workers=8)
     assert len(result.records) == 5
     times = [entry.time for entry in server.log]
     gaps = [b - a for a, b in itertools.pairwise(times)]
@@ -118,19 +126,19 @@ def test_rate_and_crawl_delay_per_server_timestamps(tmp_path: Path, server: Faul
     assert min(gaps[1:]) >= 0.3 * 0.8
 
 
-def test_rate_limit_without_robots(tmp_path: Path, server: FaultServer) -> None:
+def test_rate_limit_without_robots(engine: str, tmp_path: Path, server: FaultServer) -> None:
     server.route("/", page(*[f"/{i}" for i in range(5)]))
-    crawl(tmp_path, server.url("/"), max_depth=1, rate=5.0, workers=8)
+    crawl(engine, tmp_path, server.url("/"), max_depth=1, rate=5.0, workers=8)
     times = [entry.time for entry in server.log if entry.path != "/robots.txt"]
     assert len(times) == 6
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.2 * 0.8
 
 
-def test_429_with_retry_after_is_honoured(tmp_path: Path, server: FaultServer) -> None:
+def test_429_with_retry_after_is_honoured(engine: str, tmp_path: Path, server: FaultServer) -> None:
     server.route("/", page("/busy"))
     server.route("/busy", sequence(raw(429, {"Retry-After": "1"}, b"slow down"), page()))
-    result = crawl(tmp_path, server.url("/"), max_depth=1)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1)
     busy = [entry.time for entry in server.log if entry.path == "/busy"]
     assert len(busy) == 2
     assert busy[1] - busy[0] >= 1.0
@@ -138,18 +146,18 @@ def test_429_with_retry_after_is_honoured(tmp_path: Path, server: FaultServer) -
     assert (record["status"], record["attempts"], record["error"]) == (200, 2, None)
 
 
-def test_503_then_success(tmp_path: Path, server: FaultServer) -> None:
+def test_503_then_success(engine: str, tmp_path: Path, server: FaultServer) -> None:
     server.route("/", page("/flaky"))
     server.route("/flaky", sequence(raw(503, {}, b""), raw(503, {}, b""), page()))
-    result = crawl(tmp_path, server.url("/"), max_depth=1)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1)
     assert server.count("/flaky") == 3
     assert result.by_url(server.url("/flaky"))["attempts"] == 3
 
 
-def test_retries_give_up_and_record_why(tmp_path: Path, server: FaultServer) -> None:
+def test_retries_give_up_and_record_why(engine: str, tmp_path: Path, server: FaultServer) -> None:
     server.route("/", page("/down"))
     server.route("/down", raw(503, {}, b""))
-    result = crawl(tmp_path, server.url("/"), max_depth=1, retries=2)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1, retries=2)
     assert server.count("/down") == 3
     assert result.by_url(server.url("/down"))["error"] == {
         "kind": "http_503",
@@ -157,13 +165,13 @@ def test_retries_give_up_and_record_why(tmp_path: Path, server: FaultServer) -> 
     }
 
 
-def test_redirect_loop_is_stopped(tmp_path: Path, server: FaultServer) -> None:
+def test_redirect_loop_is_stopped(engine: str, tmp_path: Path, server: FaultServer) -> None:
     server.route("/", page("/loop1", "/moved"))
     server.route("/loop1", redirect("/loop2"))
     server.route("/loop2", redirect("/loop1"))
     server.route("/moved", redirect("/target", status=301))
     server.route("/target", page())
-    result = crawl(tmp_path, server.url("/"), max_depth=1)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1)
     assert server.count("/loop1") == server.count("/loop2") == 1
     assert result.by_url(server.url("/loop2"))["error"]["kind"] == "redirect_loop"
     moved = result.by_url(server.url("/moved"))
@@ -171,7 +179,9 @@ def test_redirect_loop_is_stopped(tmp_path: Path, server: FaultServer) -> None:
     assert result.by_url(server.url("/target"))["status"] == 200
 
 
-def test_endless_query_string_trap_is_bounded(tmp_path: Path, server: FaultServer) -> None:
+def test_endless_query_string_trap_is_bounded(
+    engine: str, tmp_path: Path, server: FaultServer
+) -> None:
     def calendar(request):  # type: ignore[no-untyped-def]
         month = int(request.query.split("=")[1])
         return page(f"/cal?month={month + 1}")(request)
@@ -179,6 +189,7 @@ def test_endless_query_string_trap_is_bounded(tmp_path: Path, server: FaultServe
     server.route("/", page("/cal?month=0"))
     server.route_prefix("/cal", calendar)
     result = crawl(
+        engine,
         tmp_path,
         server.url("/"),
         max_depth=10_000,
@@ -189,47 +200,51 @@ def test_endless_query_string_trap_is_bounded(tmp_path: Path, server: FaultServe
     assert result.summary.stats.refused["query_variants"] == 1
 
 
-def test_big_and_endless_bodies_are_cut_at_max_bytes(tmp_path: Path, server: FaultServer) -> None:
+def test_big_and_endless_bodies_are_cut_at_max_bytes(
+    engine: str, tmp_path: Path, server: FaultServer
+) -> None:
     server.route("/", page("/big", "/forever"))
     server.route("/big", huge(5_000_000))
     server.route("/forever", endless())
-    result = crawl(tmp_path, server.url("/"), max_depth=1, max_bytes=100_000)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1, max_bytes=100_000)
     for path in ("/big", "/forever"):
         record = result.by_url(server.url(path))
         assert (record["bytes"], record["truncated"], record["status"]) == (100_000, True, 200)
 
 
-def test_gzip_bomb_is_refused(tmp_path: Path, server: FaultServer) -> None:
+def test_gzip_bomb_is_refused(engine: str, tmp_path: Path, server: FaultServer) -> None:
     server.route("/", page("/bomb"))
     server.route("/bomb", gzip_bomb(200_000_000))
-    result = crawl(tmp_path, server.url("/"), max_depth=1, max_bytes=1_000_000)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1, max_bytes=1_000_000)
     record = result.by_url(server.url("/bomb"))
     assert record["error"]["kind"] == "decompression_bomb"
     assert server.count("/bomb") == 1
 
 
-def test_non_html_is_not_parsed(tmp_path: Path, server: FaultServer) -> None:
+def test_non_html_is_not_parsed(engine: str, tmp_path: Path, server: FaultServer) -> None:
     server.route("/", page("/report.pdf", "/data.json"))
     server.route("/report.pdf", text('<a href="/hidden">x</a>', content_type="application/pdf"))
     server.route("/data.json", text('{"a": "<a href=/hidden2>"}', content_type="application/json"))
-    result = crawl(tmp_path, server.url("/"), max_depth=3)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=3)
     assert result.urls() == {server.url(p) for p in ("/", "/report.pdf", "/data.json")}
     assert result.by_url(server.url("/report.pdf"))["links"] == 0
     assert "/hidden" not in server.paths()
 
 
-def test_timeouts_are_retried_then_recorded(tmp_path: Path, server: FaultServer) -> None:
+def test_timeouts_are_retried_then_recorded(
+    engine: str, tmp_path: Path, server: FaultServer
+) -> None:
     server.route("/", page("/slow"))
     server.route("/slow", delayed(3.0, page()))
-    result = crawl(tmp_path, server.url("/"), max_depth=1, timeout=0.3, retries=1)
+    result = crawl(engine, tmp_path, server.url("/"), max_depth=1, timeout=0.3, retries=1)
     assert server.count("/slow") == 2
     record = result.by_url(server.url("/slow"))
     assert record["error"]["kind"] == "timeout"
     assert record["attempts"] == 2
 
 
-def test_connection_refused_is_an_error_not_a_crash(tmp_path: Path) -> None:
+def test_connection_refused_is_an_error_not_a_crash(engine: str, tmp_path: Path) -> None:
     with FaultServer() as gone:
         url = gone.url("/")
-    result = crawl(tmp_path, url, retries=1, obey_robots=False)
+    result = crawl(engine, tmp_path, url, retries=1, obey_robots=False)
     assert result.by_url(url)["error"]["kind"] == "connection"
