@@ -169,6 +169,10 @@ class LinkResolver:
         cache = self._cache
         for raw in dict.fromkeys(hrefs):
             href = raw.strip()
+            # Canonical URLs have no fragment: "x.html#a" and "x.html#b" share one cache entry.
+            cut = href.find("#")
+            if cut > 0:
+                href = href[:cut]
             key = (base, href) if _depends_on_whole_base(href) else (base_dir, href)
             try:
                 url = cache[key]
