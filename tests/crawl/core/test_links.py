@@ -31,6 +31,14 @@ def test_rel_nofollow_links_are_not_followed() -> None:
     assert page.links == ("http://a.test/y",)
 
 
+def test_area_links_count_and_anchors_without_href_do_not() -> None:
+    page = parse(
+        b'<a name="top">no href</a><map><area href="/map" rel="help"></map>'
+        b'<a href="/z">z</a><area rel="nofollow" href="/hidden">'
+    )
+    assert page.links == ("http://a.test/map", "http://a.test/z")
+
+
 @pytest.mark.parametrize(
     ("meta", "header", "nofollow", "noindex"),
     [
