@@ -78,7 +78,7 @@ def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSu
 )
 @click.option(
     "--engine",
-    type=click.Choice(sorted(ENGINES)),
+    type=click.Choice(ENGINES),
     default="threads",
     show_default=True,
     help="Worker threads with urllib3, or one asyncio loop with aiohttp (same policy).",

@@ -8,7 +8,6 @@ import threading
 import click
 
 from spindle.sample_site.pages import SiteSpec
-from spindle.sample_site.server import serve_in_thread
 
 __all__ = ["serve_sample"]
 
@@ -27,6 +26,8 @@ __all__ = ["serve_sample"]
 )
 def serve_sample(port: int, pages: int, links: int, page_bytes: int, latency: float) -> None:
     """Serve a generated sample site on 127.0.0.1 (Ctrl-C stops it)."""
+    from spindle.sample_site.server import serve_in_thread  # aiohttp: only when serving
+
     spec = SiteSpec(pages=pages, links_per_page=links, page_bytes=page_bytes)
     with contextlib.ExitStack() as stack:
         try:

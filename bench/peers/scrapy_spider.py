@@ -1,0 +1,61 @@
+"""The Scrapy peer: a plain CrawlSpider that fetches every HTML page of one host once.
+
+Run with ``scrapy runspider bench/peers/scrapy_spider.py -a start_url=URL -a stats=FILE
+-s CONCURRENT_REQUESTS=W -s CONCURRENT_REQUESTS_PER_DOMAIN=W -O pages.jsonl``. Politeness is
+lifted as it is for the other crawlers (no delay, no robots.txt, no throttling); everything else
+is Scrapy's defaults, including the extensions its link extractor never follows. It emits one
+``{"url": ...}`` item per HTML page and writes Scrapy's own stats (request counts) to ``stats``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from scrapy.http import HtmlResponse, Response
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spiders import CrawlSpider, Rule
+
+
+class SiteSpider(CrawlSpider):
+    """Follows same-host ``<a>``/``<area>`` links and yields the URL of every HTML page."""
+
+    name = "bench-site"
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "ROBOTSTXT_OBEY": False,
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "DEPTH_LIMIT": 0,
+        "LOG_LEVEL": "WARNING",
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "COOKIES_ENABLED": False,
+    }
+
+    def __init__(self, start_url: str, stats: str = "", **kwargs: Any) -> None:
+        parts = urlsplit(start_url)
+        self.start_urls = [start_url]
+        # The offsite filter compares host names; the link extractor compares host:port.
+        self.allowed_domains = [parts.hostname or ""]
+        same_host = LinkExtractor(allow_domains=[parts.netloc])
+        self.rules = (Rule(same_host, callback="parse_page", follow=True),)
+        self._stats_path = stats
+        super().__init__(**kwargs)
+
+    def parse_start_url(self, response: Response, **kwargs: Any) -> Iterator[dict[str, str]]:
+        """The seed counts as a page like any other."""
+        return self.parse_page(response)
+
+    def parse_page(self, response: Response) -> Iterator[dict[str, str]]:
+        """One item per HTML page; other responses are fetched but not counted."""
+        if isinstance(response, HtmlResponse) and response.status == 200:
+            yield {"url": response.url}
+
+    def closed(self, reason: str) -> None:
+        """Leave Scrapy's counters where the harness can read them."""
+        if self._stats_path and self.crawler.stats is not None:
+            stats = self.crawler.stats.get_stats()
+            Path(self._stats_path).write_text(json.dumps(stats, default=str))

@@ -1,0 +1,192 @@
+"""The servers the crawlers run against, each a child process on 127.0.0.1 only.
+
+Every server is started by a context manager that waits until it answers and, however the
+block ends (success, error, Ctrl-C), kills the server's whole process group. Servers run as
+separate processes so their CPU time never counts against a crawler's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from measure import kill_group
+
+__all__ = [
+    "DOCS_ROOT",
+    "INSTALL_HINT",
+    "docs_missing",
+    "free_port",
+    "latency_command",
+    "latency_server",
+    "nginx_command",
+    "nginx_server",
+    "sample_command",
+    "sample_server",
+]
+
+DOCS_ROOT = Path("/usr/share/doc/python3.11/html")
+INSTALL_HINT = "apt-get install -y nginx python3.11-doc"
+_READY_TIMEOUT = 20.0
+_BENCH_DIR = Path(__file__).resolve().parent
+_MIME_TYPES = Path("/etc/nginx/mime.types")
+
+
+def docs_missing(*, need_nginx: bool) -> str | None:
+    """Why the documentation sites cannot run here, or None when they can."""
+    missing = []
+    if need_nginx and shutil.which("nginx") is None:
+        missing.append("nginx")
+    if not (DOCS_ROOT / "index.html").is_file():
+        missing.append(str(DOCS_ROOT))
+    if not missing:
+        return None
+    return f"{' and '.join(missing)} not found; install with `{INSTALL_HINT}`"
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll ``url`` until it answers (any HTTP status) or the server dies or time runs out."""
+    deadline = time.monotonic() + _READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"server exited with {server.returncode}: {tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not answer within {_READY_TIMEOUT:.0f} s")
+
+
+@contextlib.contextmanager
+def _serve(command: Sequence[str], base_url: str, log: Path) -> Iterator[str]:
+    """Run ``command`` as a server until the block ends; yields ``base_url`` once it answers."""
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_ready(base_url, server, log)
+            yield base_url
+        finally:
+            kill_group(server)
+
+
+def _nginx_conf(workdir: Path, root: Path, port: int) -> str:
+    types = f"include {_MIME_TYPES};" if _MIME_TYPES.is_file() else "types { text/html html; }"
+    user = "user root;" if os.geteuid() == 0 else ""
+    temp = "\n".join(
+        f"    {kind}_temp_path {workdir / 'tmp' / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""{user}
+worker_processes 1;
+pid {workdir / "nginx.pid"};
+error_log {workdir / "error.log"} warn;
+events {{ worker_connections 4096; }}
+http {{
+    {types}
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+{temp}
+    server {{
+        listen 127.0.0.1:{port} backlog=1024;
+        root {root};
+        index index.html;
+        absolute_redirect off;
+        location / {{ try_files $uri $uri/ =404; }}
+    }}
+}}
+"""
+
+
+def nginx_command(workdir: Path) -> list[str]:
+    """nginx in the foreground with the configuration, logs and pid file in ``workdir``."""
+    conf = workdir / "nginx.conf"
+    error_log = workdir / "error.log"
+    return ["nginx", "-p", str(workdir), "-c", str(conf), "-e", str(error_log), "-g", "daemon off;"]
+
+
+@contextlib.contextmanager
+def nginx_server(workdir: Path, root: Path = DOCS_ROOT) -> Iterator[str]:
+    """nginx serving ``root`` on a free port, configured and logging in ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "tmp").mkdir(exist_ok=True)
+    port = free_port()
+    (workdir / "nginx.conf").write_text(_nginx_conf(workdir, root, port))
+    url = f"http://127.0.0.1:{port}/"
+    with _serve(nginx_command(workdir), url, workdir / "nginx.out") as seed:
+        yield seed
+
+
+def latency_command(port: int | str, latency: float, root: Path = DOCS_ROOT) -> list[str]:
+    """``bench/latency_server.py`` serving ``root`` with ``latency`` seconds per response."""
+    server = str(_BENCH_DIR / "latency_server.py")
+    return [sys.executable, server, f"--root={root}", f"--port={port}", f"--latency={latency}"]
+
+
+@contextlib.contextmanager
+def latency_server(workdir: Path, latency: float, root: Path = DOCS_ROOT) -> Iterator[str]:
+    """The slow documentation server on a free port, in its own process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = latency_command(port, latency, root)
+    with _serve(command, f"http://127.0.0.1:{port}/", workdir / "latency-server.out") as url:
+        yield url
+
+
+def sample_command(
+    port: int | str, *, pages: int, links: int, page_bytes: int, latency: float
+) -> list[str]:
+    """``spindle serve-sample`` with the given shape."""
+    return [
+        sys.executable,
+        "-m",
+        "spindle",
+        "serve-sample",
+        f"--port={port}",
+        f"--pages={pages}",
+        f"--links={links}",
+        f"--page-bytes={page_bytes}",
+        f"--latency={latency}",
+    ]
+
+
+@contextlib.contextmanager
+def sample_server(
+    workdir: Path, *, pages: int, links: int, page_bytes: int, latency: float
+) -> Iterator[str]:
+    """The sample site on a free port, in its own process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = sample_command(port, pages=pages, links=links, page_bytes=page_bytes, latency=latency)
+    with _serve(command, f"http://127.0.0.1:{port}/", workdir / "sample-server.out") as url:
+        yield url
