@@ -60,6 +60,11 @@ class Contender(Protocol):
         """Exit codes of a run that completed."""
         ...
 
+    @property
+    def fixed_workers(self) -> int | None:
+        """The concurrency the crawler always uses, when it has no option for it."""
+        ...
+
     def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
         """The command that crawls from ``seed`` with ``workers``, writing into ``workdir``."""
         ...
@@ -76,6 +81,7 @@ class Spindle:
     engine: str
     max_pages: int | None = None
     ok_returncodes: tuple[int, ...] = (0,)
+    fixed_workers: int | None = None
 
     @property
     def name(self) -> str:
@@ -129,6 +135,7 @@ class Scrapy:
 
     name: str = "scrapy"
     ok_returncodes: tuple[int, ...] = (0,)
+    fixed_workers: int | None = None
 
     def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
         """Global and per-domain concurrency = workers; a JSON Lines feed of page URLs."""
@@ -167,6 +174,7 @@ class Wget:
     name: str = "wget"
     # 8: the server answered some request with an error (the docs link to one missing page).
     ok_returncodes: tuple[int, ...] = (0, 8)
+    fixed_workers: int | None = 1
 
     def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
         """wget has no concurrency option: ``workers`` does not apply."""
@@ -201,6 +209,7 @@ class NaiveCrawler:
 
     name: str = "naive-threads"
     ok_returncodes: tuple[int, ...] = (0,)
+    fixed_workers: int | None = None
 
     def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
         """One thread per worker."""

@@ -7,10 +7,10 @@ smoke test of well under a minute of crawling. Every figure the report shows com
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-import shlex
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,12 @@ class Entry:
     def label(self) -> str:
         """Unique within a site: name, workers, and the page cap when there is one."""
         cap = f" max {self.max_pages:,}" if self.max_pages is not None else ""
-        return f"{self.contender.name} W={self.workers}{cap}"
+        return f"{self.contender.name} W={self.concurrency}{cap}"
+
+    @property
+    def concurrency(self) -> int:
+        """The concurrency the contender really runs at (wget: always 1)."""
+        return self.contender.fixed_workers or self.workers
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +85,14 @@ class SitePlan:
         return max((entry.runs for entry in self.entries), default=0)
 
 
-def _peers(runs: int, workers: int, *, wget: bool) -> list[Entry]:
-    """Both Spindle engines, Scrapy, (wget,) the naive crawler: the side-by-side lineup."""
-    lineup: list[Contender] = [Spindle("threads"), Spindle("async"), Scrapy()]
-    if wget:
-        lineup.append(Wget())
-    lineup.append(NaiveCrawler())
+def _peers(
+    runs: int, workers: int, *, scrapy: bool = True, wget: bool, naive: bool = True
+) -> list[Entry]:
+    """Both Spindle engines and the peers asked for: the side-by-side lineup."""
+    lineup: list[Contender] = [Spindle("threads"), Spindle("async")]
+    lineup += [Scrapy()] if scrapy else []
+    lineup += [Wget()] if wget else []
+    lineup += [NaiveCrawler()] if naive else []
     return [Entry(contender, workers, runs) for contender in lineup]
 
 
@@ -100,14 +107,14 @@ def build_plan(names: tuple[str, ...], runs: int, *, quick: bool) -> list[SitePl
     plans = {
         "docs": SitePlan(
             "docs",
-            f"Python 3.11 docs (Debian python3.11-doc), served by nginx, no latency; "
+            f"Python 3.11 docs (Debian python3.11-doc, {DOCS_ROOT}) served by nginx (generated "
+            "TMP/nginx.conf: 127.0.0.1 only, 1 worker process, access_log off), no latency; "
             f"W={DOCS_WORKERS}" + ("" if quick else f", and W={DOCS_WORKERS_ALT} for comparison"),
             nginx_server,
-            f"{shlex.join(nginx_command(Path('TMP')))} (generated TMP/nginx.conf: listen "
-            f"127.0.0.1:PORT, root {DOCS_ROOT}, worker_processes 1, access_log off)",
+            shlex.join(nginx_command(Path("TMP"))),
             tuple(
                 _peers(runs, DOCS_WORKERS, wget=True)
-                + ([] if quick else _peers(runs, DOCS_WORKERS_ALT, wget=False)[:3])
+                + ([] if quick else _peers(runs, DOCS_WORKERS_ALT, wget=False, naive=False))
             ),
             timeout=180,
             unavailable=docs_missing(need_nginx=True),
@@ -115,11 +122,12 @@ def build_plan(names: tuple[str, ...], runs: int, *, quick: bool) -> list[SitePl
         "docs-latency": SitePlan(
             "docs-latency",
             f"the same docs behind bench/latency_server.py, {LATENCY * 1000:.0f} ms per response, "
-            f"W={DOCS_LATENCY_WORKERS}; wget left out: one connection would need "
-            f"{LATENCY:.1f} s x every page",
+            f"W={DOCS_LATENCY_WORKERS}; wget left out: over one connection it would need "
+            f"{LATENCY:.1f} s x every page"
+            + ("; Scrapy left out in quick mode (CPU-bound here, as on docs)" if quick else ""),
             partial(latency_server, latency=LATENCY),
             shlex.join(latency_command("PORT", LATENCY)),
-            tuple(_peers(runs, DOCS_LATENCY_WORKERS, wget=False)),
+            tuple(_peers(runs, DOCS_LATENCY_WORKERS, scrapy=not quick, wget=False)),
             timeout=180,
             latency=LATENCY,
             unavailable=docs_missing(need_nginx=False),

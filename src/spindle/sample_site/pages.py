@@ -11,6 +11,7 @@ be parsed, a permanent redirect, a broken link and an off-site link.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from html import escape
@@ -157,10 +158,21 @@ def _page(spec: SiteSpec, number: int) -> str:
         ]
         anchors.append(f'<li><a href="{href}">Chapter {target}</a></li>')
     body = f'<p><a href="/">Home</a></p>\n<ul>\n{"".join(anchors)}\n</ul>\n'
-    filler: list[str] = []
-    size = len(body)
-    while size < spec.page_bytes:
+    need = max(0, spec.page_bytes - len(body))
+    text = _filler_text()
+    start = rng.randrange(len(text) - need) if need < len(text) else 0
+    filler = (text * (need // len(text) + 1))[start : start + need]
+    return _document(f"Chapter {number}", body + f"<p>{filler}</p>")
+
+
+@functools.cache
+def _filler_text(size: int = 256 * 1024) -> str:
+    """Sentences of words drawn from a fixed seed: page padding, sliced per page (fast)."""
+    rng = random.Random(0)
+    sentences: list[str] = []
+    total = 0
+    while total < size:
         sentence = " ".join(rng.choice(_WORDS) for _ in range(12)).capitalize() + ". "
-        filler.append(sentence)
-        size += len(sentence)
-    return _document(f"Chapter {number}", body + f"<p>{''.join(filler)}</p>")
+        sentences.append(sentence)
+        total += len(sentence)
+    return "".join(sentences)

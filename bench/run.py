@@ -1,0 +1,136 @@
+"""Benchmark Spindle against its peers on local sites; write bench/results/latest.md and .png.
+
+Usage: ``python bench/run.py [--runs N] [--sites docs,docs-latency,light-latency,big]
+[--quick]`` (``make bench`` runs the default plan). Every server and crawler runs on 127.0.0.1
+as a child process with a time limit; raw per-run figures go to ``bench/results/runs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import spindle
+from chart import docs_chart
+from contenders import tool_versions
+from harness import SiteResult, run_site
+from plan import DOCS_WORKERS, SITES, build_plan
+from report import Context, render, summaries
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+
+
+def _sites(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in SITES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {','.join(SITES)}; not {text!r}")
+    return names
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _machine() -> dict[str, str]:
+    """The facts a reader needs to judge the figures: CPUs, interpreter, tool versions."""
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    facts = {
+        "CPUs": f"{os.cpu_count()} ({model})",
+        "OS": platform.platform(),
+        "Python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "Spindle": spindle.__version__,
+    }
+    facts.update(tool_versions())
+    return facts
+
+
+def _sync_table(quick: bool) -> str:
+    """spindle.sync micro-benchmarks from bench/bench_sync.py, loaded by path."""
+    spec = importlib.util.spec_from_file_location("bench_sync", BENCH / "bench_sync.py")
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot load bench/bench_sync.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    figures: dict[str, Any] = module.run(iterations=50_000, items=20_000) if quick else module.run()
+    table: str = module.format_table(figures)
+    return table
+
+
+def _save_runs(run_dir: Path, results: Sequence[SiteResult]) -> None:
+    with (run_dir / "runs.jsonl").open("w") as out:
+        for result in results:
+            for record in result.records:
+                out.write(json.dumps(record.to_json()) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=_positive, help="runs per row (default 3, 1 with --quick)")
+    parser.add_argument(
+        "--sites", type=_sites, default=SITES, help=f"comma-separated, from {','.join(SITES)}"
+    )
+    parser.add_argument("--quick", action="store_true", help="small sites, 1 run: a smoke test")
+    arguments = parser.parse_args(argv)
+    runs = arguments.runs or (1 if arguments.quick else 3)
+    started = time.monotonic()
+    stamp = dt.datetime.now(dt.UTC)
+    run_dir = RESULTS / "runs" / stamp.strftime("%Y%m%dT%H%M%SZ")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    print(f"raw results and logs: {run_dir}", file=sys.stderr)
+
+    results: list[SiteResult] = []
+    try:
+        for plan in build_plan(arguments.sites, runs, quick=arguments.quick):
+            print(f"{plan.name}: {plan.description}", file=sys.stderr)
+            results.append(run_site(plan, run_dir))
+            if results[-1].error:
+                print(f"  skipped: {results[-1].error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted: every server and crawler has been stopped", file=sys.stderr)
+        return 130
+    finally:
+        _save_runs(run_dir, results)
+
+    print("spindle.sync micro-benchmarks ...", file=sys.stderr)
+    context = Context(
+        started=stamp.strftime("%Y-%m-%d %H:%M UTC"),
+        seconds=time.monotonic() - started,
+        command="python bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        runs=runs,
+        quick=arguments.quick,
+        machine=_machine(),
+        sync_table=_sync_table(arguments.quick),
+    )
+    report = render(context, results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.md").write_text(report)
+    docs = next((r for r in results if r.plan.name == "docs" and r.records), None)
+    if docs is not None and docs_chart(summaries(docs), DOCS_WORKERS, RESULTS / "latest.png"):
+        print(f"chart: {RESULTS / 'latest.png'}", file=sys.stderr)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
