@@ -17,7 +17,7 @@ from pathlib import Path
 from contenders import Found
 from measure import run_measured
 from plan import Entry, SitePlan
-from results import RunRecord
+from results import RunRecord, Summary, summarise
 
 __all__ = ["SiteResult", "run_site"]
 
@@ -30,6 +30,13 @@ class SiteResult:
     records: list[RunRecord] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+
+    def summaries(self) -> list[Summary]:
+        """One summary per entry that ran at least once, in plan order."""
+        by_label: dict[str, list[RunRecord]] = {}
+        for record in self.records:
+            by_label.setdefault(record.label, []).append(record)
+        return [summarise(by_label[e.label]) for e in self.plan.entries if e.label in by_label]
 
 
 def _slug(text: str) -> str:
@@ -49,7 +56,8 @@ def _run_entry(
         try:
             found = entry.contender.found(workdir, log)
         except (OSError, ValueError) as exc:
-            log.open("a").write(f"\n[bench] could not read the output: {exc}\n")
+            with log.open("a") as note:
+                note.write(f"\n[bench] could not read the output: {exc}\n")
             found = Found(set())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

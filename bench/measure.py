@@ -1,26 +1,30 @@
 """Run one command under a time limit and measure what it cost: wall, CPU and peak memory.
 
-The figures come from ``os.wait4`` on the child, so CPU seconds (user + sys) and peak RSS are
-the kernel's own accounting for that process and every descendant it waited for, with none of
-the harness's work mixed in. Each child leads a new session, so a command that overruns its
-limit is killed together with everything it started.
+The command runs under ``launcher.py``, which takes its figures from ``os.wait4``: the kernel's
+own accounting for the command and every descendant it waited for, with none of the harness's
+work mixed in, and a peak RSS that starts from the small launcher rather than from the harness
+(see :func:`rss_floor_mb`). Each run leads a new session, so a command that overruns its limit
+is killed together with everything it started.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
-import threading
+import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Measurement", "kill_group", "run_measured"]
+__all__ = ["Measurement", "kill_group", "rss_floor_mb", "run_measured"]
 
 _KILL_GRACE = 5.0
+_LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,76 +37,76 @@ class Measurement:
     returncode: int
     timed_out: bool
 
-    @property
-    def ok(self) -> bool:
-        """Whether the command finished by itself with exit code 0."""
-        return self.returncode == 0 and not self.timed_out
-
 
 def kill_group(process: subprocess.Popen[bytes], grace: float = _KILL_GRACE) -> None:
     """Stop ``process`` and its process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         try:
-            process.wait(wait)
+            process.wait(grace)
         except subprocess.TimeoutExpired:
             continue
         return
 
 
-def run_measured(
-    command: Sequence[str],
-    *,
-    timeout: float,
-    log: Path,
-    cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
-) -> Measurement:
-    """Run ``command`` with stdout and stderr to ``log``; kill its group after ``timeout`` s.
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[bool, int]:
+    """Wait up to ``timeout`` s for ``process``; on overrun kill its group.
 
-    A thread blocks in ``os.wait4`` so the wall time ends when the child does, not at the next
-    poll; the main thread only waits for that thread, up to the limit.
+    Returns (timed out, exit code). Whatever happens, Ctrl-C included, nothing the process
+    started outlives this call.
     """
-    reaped: list[tuple[int, os.struct_rusage]] = []
+    try:
+        process.wait(timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        returncode = process.wait()
+    return timed_out, returncode
+
+
+def run_measured(
+    command: Sequence[str], *, timeout: float, log: Path, cwd: Path | None = None
+) -> Measurement:
+    """Run ``command`` with stdout and stderr to ``log``; kill it after ``timeout`` s.
+
+    The figures are the launcher's when it finished; after a timeout only the harness's wall
+    time is known, and CPU and RSS read as zero.
+    """
+    usage_file = log.with_name(log.name + ".usage.json")
+    usage_file.unlink(missing_ok=True)
+    wrapped = [sys.executable, "-I", "-S", str(_LAUNCHER), str(usage_file), "--", *command]
     with log.open("wb") as output:
         started = time.perf_counter()
         process = subprocess.Popen(
-            list(command),
+            wrapped,
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=cwd,
-            env=None if env is None else dict(env),
             start_new_session=True,
         )
-        ended = [started]
-
-        def reap() -> None:
-            _, status, usage = os.wait4(process.pid, 0)
-            ended[0] = time.perf_counter()
-            reaped.append((status, usage))
-
-        waiter = threading.Thread(target=reap, name="bench-wait4", daemon=True)
-        waiter.start()
-        try:
-            waiter.join(timeout)
-            timed_out = waiter.is_alive()
-            if timed_out:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-                waiter.join(_KILL_GRACE)
-        finally:
-            # On overrun, Ctrl-C or any error, nothing the child started may outlive the run.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            waiter.join()
-    status, usage = reaped[0]
-    process.returncode = os.waitstatus_to_exitcode(status)
+        timed_out, returncode = _wait(process, timeout)
+        wall = time.perf_counter() - started
+    if timed_out or not usage_file.is_file():
+        return Measurement(wall, 0.0, 0.0, returncode, timed_out)
+    figures = json.loads(usage_file.read_text())
     return Measurement(
-        wall_s=ended[0] - started,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        max_rss_mb=usage.ru_maxrss / 1024,
-        returncode=process.returncode,
-        timed_out=timed_out,
+        wall_s=figures["wall_s"],
+        cpu_s=figures["cpu_s"],
+        max_rss_mb=figures["max_rss_kb"] / 1024,
+        returncode=figures["returncode"],
+        timed_out=False,
     )
+
+
+def rss_floor_mb() -> float:
+    """The peak RSS the launcher reports for a command that uses almost none (``true``).
+
+    Linux keeps a process's peak RSS across ``exec``, so every figure includes at least this.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as folder:
+        return run_measured(["true"], timeout=30, log=Path(folder) / "true.log").max_rss_mb

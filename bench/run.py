@@ -24,8 +24,9 @@ import spindle
 from chart import docs_chart
 from contenders import tool_versions
 from harness import SiteResult, run_site
+from measure import rss_floor_mb
 from plan import DOCS_WORKERS, SITES, build_plan
-from report import Context, render, summaries
+from report import Context, render
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -62,6 +63,7 @@ def _machine() -> dict[str, str]:
         "Spindle": spindle.__version__,
     }
     facts.update(tool_versions())
+    facts["peak RSS floor"] = f"{rss_floor_mb():.1f} MB (what the launcher reports for `true`)"
     return facts
 
 
@@ -113,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _save_runs(run_dir, results)
 
     print("spindle.sync micro-benchmarks ...", file=sys.stderr)
+    sync_table = _sync_table(arguments.quick)
     context = Context(
         started=stamp.strftime("%Y-%m-%d %H:%M UTC"),
         seconds=time.monotonic() - started,
@@ -120,13 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs=runs,
         quick=arguments.quick,
         machine=_machine(),
-        sync_table=_sync_table(arguments.quick),
+        sync_table=sync_table,
     )
     report = render(context, results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.md").write_text(report)
     docs = next((r for r in results if r.plan.name == "docs" and r.records), None)
-    if docs is not None and docs_chart(summaries(docs), DOCS_WORKERS, RESULTS / "latest.png"):
+    if docs is not None and docs_chart(docs.summaries(), DOCS_WORKERS, RESULTS / "latest.png"):
         print(f"chart: {RESULTS / 'latest.png'}", file=sys.stderr)
     print(report)
     return 0

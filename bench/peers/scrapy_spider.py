@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, Response
@@ -24,7 +24,7 @@ class SiteSpider(CrawlSpider):
     """Follows same-host ``<a>``/``<area>`` links and yields the URL of every HTML page."""
 
     name = "bench-site"
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: dict[str, Any] | None = {  # noqa: RUF012  (Scrapy reads it per class)
         "ROBOTSTXT_OBEY": False,
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": 0,
