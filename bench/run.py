@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -60,11 +61,27 @@ def _machine() -> dict[str, str]:
         "CPUs": f"{os.cpu_count()} ({model})",
         "OS": platform.platform(),
         "Python": f"{platform.python_version()} ({platform.python_implementation()})",
-        "Spindle": spindle.__version__,
+        "Spindle": f"{spindle.__version__} ({_checkout()})",
     }
     facts.update(tool_versions())
     facts["peak RSS floor"] = f"{rss_floor_mb():.1f} MB (what the launcher reports for `true`)"
     return facts
+
+
+def _checkout() -> str:
+    """The commit the figures belong to, and whether src/ differed from it while they ran."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=BENCH, capture_output=True, text=True, timeout=30, check=False
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "not a git checkout"
+    dirty = git("status", "--porcelain", "--", "../src")
+    return f"git {commit}" + (", with uncommitted changes under src/" if dirty else "")
 
 
 def _sync_table(quick: bool) -> str:

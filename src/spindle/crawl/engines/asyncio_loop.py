@@ -1,7 +1,7 @@
 """The asyncio engine: one event loop, one task per in-flight fetch, the same scheduler.
 
-The loop is the thread engine's loop with tasks for workers: observe finished fetches, hand
-changes to the writer, start fetches while fewer than ``workers`` are in flight, and wait for
+Each turn (``turns.take_turn``, shared with the thread engine) hands changes to the writer and
+returns the fetches to start; this engine starts each as a task and waits for
 the first of (a fetch finishing, the scheduler's next ready time, a tick).
 """
 
@@ -12,14 +12,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from spindle.crawl.core.events import DONE, Fetch, Wait
+from spindle.crawl.core.events import Fetch
 from spindle.crawl.core.scheduler import CrawlScheduler, Observation
 from spindle.crawl.engines.http_async import AsyncFetcher
+from spindle.crawl.engines.turns import take_turn
 from spindle.crawl.writer import RecordWriter
 
 __all__ = ["run_async"]
-
-_TICK = 0.1
 
 
 def run_async(
@@ -51,27 +50,16 @@ async def _crawl(
 
     try:
         while True:
-            if changes := scheduler.drain():
-                writer.submit(changes)
-            if stop.is_set():
-                scheduler.stop()
-            on_tick()
-            wake = clock() + _TICK
-            while len(tasks) < workers:
-                action = scheduler.next_action(clock())
-                if isinstance(action, Fetch):
-                    tasks.add(asyncio.create_task(perform(action)))
-                    continue
-                if action is DONE:
-                    return
-                if isinstance(action, Wait):
-                    wake = min(wake, action.until)
-                break
+            turn = take_turn(scheduler, writer, workers=workers, stop=stop, on_tick=on_tick)
+            if turn is None:
+                return
+            for fetch in turn.fetches:
+                tasks.add(asyncio.create_task(perform(fetch)))
             if not tasks:
-                await asyncio.sleep(max(0.0, wake - clock()))
+                await asyncio.sleep(max(0.0, turn.wake - clock()))
                 continue
             finished, _ = await asyncio.wait(
-                tasks, timeout=max(0.0, wake - clock()), return_when=asyncio.FIRST_COMPLETED
+                tasks, timeout=max(0.0, turn.wake - clock()), return_when=asyncio.FIRST_COMPLETED
             )
             for task in finished:
                 tasks.discard(task)

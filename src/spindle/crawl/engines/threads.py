@@ -17,16 +17,15 @@ import threading
 import time
 from collections.abc import Callable
 
-from spindle.crawl.core.events import DONE, Fetch, Outcome, Wait
+from spindle.crawl.core.events import Fetch, Outcome
 from spindle.crawl.core.scheduler import CrawlScheduler, Observation
 from spindle.crawl.engines.http_threads import ThreadFetcher
+from spindle.crawl.engines.turns import take_turn
 from spindle.crawl.writer import RecordWriter
 from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueTimeout
 
 __all__ = ["run_threads"]
 
-# Longest the loop sleeps without looking at the stop flag and the progress display.
-_TICK = 0.1
 _PARSERS = max(1, min(4, os.cpu_count() or 1))
 
 
@@ -95,24 +94,13 @@ def _loop(
                 scheduler.observe(done.get_nowait(), clock())
             except QueueEmpty:
                 break
-        if changes := scheduler.drain():
-            writer.submit(changes)
-        if stop.is_set():
-            scheduler.stop()
-        on_tick()
-        wake = clock() + _TICK
-        while scheduler.in_flight < workers:
-            action = scheduler.next_action(clock())
-            if isinstance(action, Fetch):
-                work.put(action)
-                continue
-            if action is DONE:
-                return
-            if isinstance(action, Wait):
-                wake = min(wake, action.until)
-            break
+        turn = take_turn(scheduler, writer, workers=workers, stop=stop, on_tick=on_tick)
+        if turn is None:
+            return
+        for fetch in turn.fetches:
+            work.put(fetch)  # never blocks: at most `workers` fetches are ever outstanding
         try:
-            observation = done.get(timeout=max(0.0, wake - clock()))
+            observation = done.get(timeout=max(0.0, turn.wake - clock()))
         except QueueTimeout:
             continue
         scheduler.observe(observation, clock())
