@@ -39,7 +39,7 @@ def docs_chart(rows: list[Summary], workers: int, path: Path) -> bool:
         axes.set_title(title)
         axes.invert_yaxis()
         axes.margins(x=0.2)
-    figure.suptitle(f"Python 3.11 docs on nginx, 127.0.0.1, W={workers} (medians)")
+    figure.suptitle(f"Python 3.11 docs on nginx, 127.0.0.1, W={workers} (wget: 1), medians")
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return True

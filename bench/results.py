@@ -41,7 +41,7 @@ class RunRecord:
         """Why the run is not usable, in a few words."""
         measurement = self.measurement
         if measurement.timed_out:
-            return f"timed out after {measurement.wall_s:.0f} s"
+            return f"timed out and killed after {measurement.wall_s:.1f} s"
         if not self.completed:
             return f"exit code {measurement.returncode}"
         return "found no pages"
@@ -119,6 +119,6 @@ def summarise(records: list[RunRecord]) -> Summary:
         pages_range=(min(counts), max(counts)) if counts else None,
         requests=None if median_requests is None else round(median_requests),
         failures=tuple(
-            f"round {r.round}: {r.failure()} (log: {r.log})" for r in records if not r.ok
+            f"{r.label}, round {r.round}: {r.failure()} (log: {r.log})" for r in records if not r.ok
         ),
     )

@@ -14,11 +14,13 @@ import json
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import spindle
@@ -103,6 +105,11 @@ def _save_runs(run_dir: Path, results: Sequence[SiteResult]) -> None:
                 out.write(json.dumps(record.to_json()) + "\n")
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends the harness the way Ctrl-C does, so every server and crawler is stopped."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=_positive, help="runs per row (default 3, 1 with --quick)")
@@ -112,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sites, 1 run: a smoke test")
     arguments = parser.parse_args(argv)
     runs = arguments.runs or (1 if arguments.quick else 3)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     started = time.monotonic()
     stamp = dt.datetime.now(dt.UTC)
     run_dir = RESULTS / "runs" / stamp.strftime("%Y%m%dT%H%M%SZ")
@@ -136,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     context = Context(
         started=stamp.strftime("%Y-%m-%d %H:%M UTC"),
         seconds=time.monotonic() - started,
-        command="python bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        command=shlex.join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
         runs=runs,
         quick=arguments.quick,
         machine=_machine(),

@@ -98,7 +98,7 @@ def _big(result: SiteResult) -> list[Row]:
             else (title, f"{rss:.1f} MB", _verdict(rss < 300))
         )
         title = (
-            f"big ({engine}): CPU/page at {large.summary.max_pages:,} within 20% of "
+            f"big ({engine}): CPU/page at {large.summary.max_pages:,} <= 1.2x that at "
             f"{small.summary.max_pages:,} (marginal, start-up left out; raw in brackets)"
         )
         if not small.marginal_ms or large.marginal_ms is None:
