@@ -50,7 +50,12 @@ def _positive(text: str) -> int:
     return value
 
 
-def _machine() -> dict[str, str]:
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine skews every figure."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _machine(load_before: str) -> dict[str, str]:
     """The facts a reader needs to judge the figures: CPUs, interpreter, tool versions."""
     model = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
@@ -66,6 +71,7 @@ def _machine() -> dict[str, str]:
         "Spindle": f"{spindle.__version__} ({_checkout()})",
     }
     facts.update(tool_versions())
+    facts["load average (1/5/15 min)"] = f"{load_before} before, {_load()} after"
     facts["peak RSS floor"] = f"{rss_floor_mb():.1f} MB (what the launcher reports for `true`)"
     return facts
 
@@ -122,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     started = time.monotonic()
+    load_before = _load()
     stamp = dt.datetime.now(dt.UTC)
     run_dir = RESULTS / "runs" / stamp.strftime("%Y%m%dT%H%M%SZ")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command=shlex.join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)]),
         runs=runs,
         quick=arguments.quick,
-        machine=_machine(),
+        machine=_machine(load_before),
         sync_table=sync_table,
     )
     report = render(context, results)
