@@ -1,4 +1,4 @@
-"""Profile one Spindle crawl of the docs site with py-spy and print the hottest functions.
+"""Profile Spindle crawls of the docs site with py-spy and print the hottest functions.
 
 Usage: ``python bench/hotspots.py [--engine threads|async] [--workers 32] [--top 15]`` (needs
 ``pip install py-spy``, nginx and the docs; see bench/README.md). py-spy samples the crawler
