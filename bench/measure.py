@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Measurement", "kill_group", "rss_floor_mb", "run_measured"]
+__all__ = ["Measurement", "kill_group", "local_env", "rss_floor_mb", "run_measured"]
 
 _KILL_GRACE = 5.0
 _LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
@@ -36,6 +36,17 @@ class Measurement:
     max_rss_mb: float
     returncode: int
     timed_out: bool
+
+
+def local_env() -> dict[str, str]:
+    """This environment with every proxy setting removed and 127.0.0.1 exempted from proxies.
+
+    wget, requests and Scrapy all honour ``http_proxy``; without this a proxy configured on the
+    machine would carry the benchmark's requests off it.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+    env["no_proxy"] = env["NO_PROXY"] = "127.0.0.1,localhost"
+    return env
 
 
 def kill_group(process: subprocess.Popen[bytes], grace: float = _KILL_GRACE) -> None:
@@ -87,6 +98,7 @@ def run_measured(
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=cwd,
+            env=local_env(),
             start_new_session=True,
         )
         timed_out, returncode = _wait(process, timeout)

@@ -3,6 +3,7 @@
 Usage: ``python bench/run.py [--runs N] [--sites docs,docs-latency,light-latency,big]
 [--quick]`` (``make bench`` runs the default plan). Every server and crawler runs on 127.0.0.1
 as a child process with a time limit; raw per-run figures go to ``bench/results/runs/``.
+``--quick`` writes ``results/quick.md`` and ``.png`` instead, leaving the full figures alone.
 """
 
 from __future__ import annotations
@@ -160,10 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report = render(context, results)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.md").write_text(report)
+    # A smoke test must not replace the figures of the last full run.
+    stem = "quick" if arguments.quick else "latest"
+    (RESULTS / f"{stem}.md").write_text(report)
     docs = next((r for r in results if r.plan.name == "docs" and r.records), None)
-    if docs is not None and docs_chart(docs.summaries(), DOCS_WORKERS, RESULTS / "latest.png"):
-        print(f"chart: {RESULTS / 'latest.png'}", file=sys.stderr)
+    print(f"report: {RESULTS / f'{stem}.md'}", file=sys.stderr)
+    chart = RESULTS / f"{stem}.png"
+    if docs is not None and docs_chart(docs.summaries(), DOCS_WORKERS, chart):
+        print(f"chart: {chart}", file=sys.stderr)
     print(report)
     return 0
 

@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from measure import kill_group
+from measure import kill_group, local_env
 
 __all__ = [
     "DOCS_ROOT",
@@ -39,6 +39,7 @@ INSTALL_HINT = "apt-get install -y nginx python3.11-doc"
 _READY_TIMEOUT = 20.0
 _BENCH_DIR = Path(__file__).resolve().parent
 _MIME_TYPES = Path("/etc/nginx/mime.types")
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
 
 
 def docs_missing(*, need_nginx: bool) -> str | None:
@@ -69,7 +70,7 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
             tail = log.read_text(errors="replace")[-2000:]
             raise RuntimeError(f"server exited with {server.returncode}: {tail}")
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with _DIRECT.open(url, timeout=2):
                 return
         except urllib.error.HTTPError:
             return
@@ -87,6 +88,7 @@ def _serve(command: Sequence[str], base_url: str, log: Path) -> Iterator[str]:
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env=local_env(),
             start_new_session=True,
         )
         try:
