@@ -13,7 +13,8 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,12 +40,14 @@ class Found:
 
     ``pages`` are the normalised URLs of HTML pages fetched with status 200. ``requests`` and
     ``crawl_s`` (the crawler's own timing of its crawl, without interpreter start-up) are None
-    when the crawler does not report them.
+    when the crawler does not report them. ``finished_at`` holds each page's completion time
+    (epoch seconds) where the output records it, for the steady-state rate.
     """
 
     pages: set[str]
     requests: int | None = None
     crawl_s: float | None = None
+    finished_at: list[float] = field(default_factory=list)
 
 
 class Contender(Protocol):
@@ -119,14 +122,16 @@ class Spindle:
 
         The summary that ``--summary-json`` prints on stderr gives the crawl's own duration.
         """
-        pages, requests = set(), 0
+        pages, requests, finished_at = set(), 0, []
         for record in _json_lines(workdir / "pages.jsonl"):
             requests += 1
             if record.get("status") == 200 and "html" in str(record.get("content_type")):
                 pages.add(normalise(str(record["url"])))
+                started = datetime.fromisoformat(str(record["fetched_at"])).timestamp()
+                finished_at.append(started + float(record["elapsed_ms"]) / 1000)
         summaries = [line for line in _json_lines(log) if "elapsed_s" in line]
         crawl_s = float(summaries[-1]["elapsed_s"]) if summaries else None
-        return Found(pages, requests, crawl_s)
+        return Found(pages, requests, crawl_s, finished_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +162,18 @@ class Scrapy:
 
     def found(self, workdir: Path, log: Path) -> Found:
         """Items are the pages; Scrapy's stats give the request count and the crawl's duration."""
-        pages = {normalise(str(item["url"])) for item in _json_lines(workdir / "pages.jsonl")}
+        items = _json_lines(workdir / "pages.jsonl")
+        pages = {normalise(str(item["url"])) for item in items}
+        finished_at = [float(item["t"]) for item in items if "t" in item]
         stats_file = workdir / "stats.json"
         if not stats_file.is_file():
-            return Found(pages)
+            return Found(pages, finished_at=finished_at)
         stats = json.loads(stats_file.read_text())
         return Found(
-            pages, stats.get("downloader/request_count"), stats.get("elapsed_time_seconds")
+            pages,
+            stats.get("downloader/request_count"),
+            stats.get("elapsed_time_seconds"),
+            finished_at,
         )
 
 
@@ -224,12 +234,16 @@ class NaiveCrawler:
         ]
 
     def found(self, workdir: Path, log: Path) -> Found:
-        """One URL per line; the crawler's last stderr line counts requests."""
+        """One "epoch-seconds URL" line per page; the last stderr line counts requests."""
         out = workdir / "pages.txt"
-        lines = out.read_text().splitlines() if out.is_file() else []
+        rows = (
+            [line.split(" ", 1) for line in out.read_text().splitlines()] if out.is_file() else []
+        )
         match = re.search(rb"requests: (\d+)", log.read_bytes())
         requests = int(match.group(1)) if match else None
-        return Found({normalise(line) for line in lines if line}, requests)
+        pages = {normalise(row[1]) for row in rows if len(row) == 2}
+        finished_at = [float(row[0]) for row in rows if len(row) == 2]
+        return Found(pages, requests, finished_at=finished_at)
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:

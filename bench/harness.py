@@ -18,6 +18,7 @@ from contenders import Found
 from measure import run_measured
 from plan import Entry, SitePlan
 from results import RunRecord, Summary, summarise
+from steady import steady_rate
 
 __all__ = ["SiteResult", "run_site"]
 
@@ -73,6 +74,7 @@ def _run_entry(
         and measurement.returncode in entry.contender.ok_returncodes,
         pages=found.pages,
         requests=found.requests,
+        steady_pages_per_s=steady_rate(found.finished_at),
         crawl_s=found.crawl_s,
         log=str(log),
     )

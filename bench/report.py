@@ -116,7 +116,8 @@ def _crawl_table(result: SiteResult, cpu_bound: dict[str, float]) -> list[str]:
     header = ["contender", "W", "ok runs", "wall s", "pages/s", "CPU s / 1k pages"]
     header += ["peak RSS MB", "pages", "requests"]
     if latency:
-        header += ["self-timed pages/s", "% of ideal (wall)", "% of ideal (self-timed)"]
+        header += ["self-timed pages/s", "steady pages/s"]
+        header += ["% of ideal (wall)", "% of ideal (self-timed)", "% of ideal (steady)"]
         header += ["% of docs rate"] if cpu_bound else []
     header.append("page set vs the others")
     rows = []
@@ -136,8 +137,10 @@ def _crawl_table(result: SiteResult, cpu_bound: dict[str, float]) -> list[str]:
             ideal = summary.workers / plan.latency
             row += [
                 _fmt(summary.crawl_pages_per_s),
+                _fmt(summary.steady_pages_per_s),
                 _ratio(summary.pages_per_s, ideal),
                 _ratio(summary.crawl_pages_per_s, ideal),
+                _ratio(summary.steady_pages_per_s, ideal),
             ]
             row += (
                 [_ratio(summary.pages_per_s, cpu_bound.get(summary.contender))] if cpu_bound else []

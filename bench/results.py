@@ -30,6 +30,7 @@ class RunRecord:
     pages: set[str] = field(repr=False)
     requests: int | None
     crawl_s: float | None
+    steady_pages_per_s: float | None
     log: str
 
     @property
@@ -64,6 +65,7 @@ class RunRecord:
             "pages": len(self.pages),
             "requests": self.requests,
             "crawl_s": self.crawl_s,
+            "steady_pages_per_s": self.steady_pages_per_s,
             "log": self.log,
         }
 
@@ -81,6 +83,7 @@ class Summary:
     wall_s: float | None
     pages_per_s: float | None
     crawl_pages_per_s: float | None
+    steady_pages_per_s: float | None
     cpu_s: float | None
     cpu_s_per_1k: float | None
     max_rss_mb: float | None
@@ -112,6 +115,9 @@ def summarise(records: list[RunRecord]) -> Summary:
         wall_s=_median([r.measurement.wall_s for r in good]),
         pages_per_s=_median([len(r.pages) / r.measurement.wall_s for r in good]),
         crawl_pages_per_s=_median(crawl_rates),
+        steady_pages_per_s=_median(
+            [r.steady_pages_per_s for r in good if r.steady_pages_per_s is not None]
+        ),
         cpu_s=_median([r.measurement.cpu_s for r in good]),
         cpu_s_per_1k=_median([r.measurement.cpu_s * 1000 / len(r.pages) for r in good]),
         max_rss_mb=_median([r.measurement.max_rss_mb for r in good]),

@@ -4,12 +4,14 @@ Run with ``scrapy runspider bench/peers/scrapy_spider.py -a start_url=URL -a sta
 -s CONCURRENT_REQUESTS=W -s CONCURRENT_REQUESTS_PER_DOMAIN=W -O pages.jsonl``. Politeness is
 lifted as it is for the other crawlers (no delay, no robots.txt, no throttling); everything else
 is Scrapy's defaults, including the extensions its link extractor never follows. It emits one
-``{"url": ...}`` item per HTML page and writes Scrapy's own stats (request counts) to ``stats``.
+``{"url": ..., "t": completion time}`` item per HTML page and writes Scrapy's own stats
+(request counts) to ``stats``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,14 +47,14 @@ class SiteSpider(CrawlSpider):
         self._stats_path = stats
         super().__init__(**kwargs)
 
-    def parse_start_url(self, response: Response, **kwargs: Any) -> Iterator[dict[str, str]]:
+    def parse_start_url(self, response: Response, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """The seed counts as a page like any other."""
         return self.parse_page(response)
 
-    def parse_page(self, response: Response) -> Iterator[dict[str, str]]:
+    def parse_page(self, response: Response) -> Iterator[dict[str, Any]]:
         """One item per HTML page; other responses are fetched but not counted."""
         if isinstance(response, HtmlResponse) and response.status == 200:
-            yield {"url": response.url}
+            yield {"url": response.url, "t": time.time()}
 
     def closed(self, reason: str) -> None:
         """Leave Scrapy's counters where the harness can read them."""
