@@ -1,8 +1,13 @@
 """The asyncio engine: one event loop, one task per in-flight fetch, the same scheduler.
 
 Each turn (``turns.take_turn``, shared with the thread engine) hands changes to the writer and
-returns the fetches to start; this engine starts each as a task and waits for
-the first of (a fetch finishing, the scheduler's next ready time, a tick).
+returns the fetches to start; this engine starts each as a task and waits for the first of (a
+fetch finishing, the scheduler's next ready time, a tick).
+
+Pages are parsed on the loop, inside the fetch's task. Measured against parsing on a helper
+thread: the helper kept responses flowing a little better behind 100 ms of latency (98% of
+the ideal rate in steady state against 95%), but the hand-offs cost 60% more CPU per page on a
+CPU-bound crawl of small pages, where this engine is fastest.
 """
 
 from __future__ import annotations
