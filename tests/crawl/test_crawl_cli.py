@@ -109,6 +109,12 @@ def _assert_exactly_once(out: Path, expected: set[str]) -> None:
     assert set(urls) == expected
 
 
+def _resumable(server: FaultServer, state: Path, out: Path) -> list[str]:
+    """The whole numbered site, 4 workers, no rate limit, with a state file to resume from."""
+    crawl = ["crawl", server.url("/"), "--depth", "20", "--rate", "0", "--workers", "4"]
+    return [*crawl, "--state", str(state), "--out", str(out)]
+
+
 @pytest.mark.parametrize(
     ("first", "then"),
     [("threads", "threads"), ("async", "async"), ("threads", "async"), ("async", "threads")],
@@ -118,21 +124,7 @@ def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path, first: str, then:
     with FaultServer() as server:
         _numbered_site(server, latency=0.02)
         state, out = tmp_path / "crawl.sqlite", tmp_path / "out.jsonl"
-        args = [
-            "crawl",
-            server.url("/"),
-            "--depth",
-            "20",
-            "--rate",
-            "0",
-            "--workers",
-            "4",
-            "--state",
-            str(state),
-            "--out",
-            str(out),
-            "--quiet",
-        ]
+        args = [*_resumable(server, state, out), "--quiet"]
         proc = spindle(*args, "--engine", first)
         _wait_for_lines(out, 30, proc)
         proc.send_signal(signal.SIGKILL)
@@ -155,20 +147,7 @@ def test_ctrl_c_exits_130_and_resumes(tmp_path: Path, engine: str) -> None:
     with FaultServer() as server:
         _numbered_site(server, latency=0.02)
         state, out = tmp_path / "crawl.sqlite", tmp_path / "out.jsonl"
-        args = [
-            "crawl",
-            server.url("/"),
-            "--depth",
-            "20",
-            "--rate",
-            "0",
-            "--workers",
-            "4",
-            "--state",
-            str(state),
-            "--out",
-            str(out),
-        ]
+        args = _resumable(server, state, out)
         proc = spindle(*args, "--engine", engine)
         _wait_for_lines(out, 20, proc)
         proc.send_signal(signal.SIGINT)

@@ -10,9 +10,12 @@ than :data:`MAX_RATIO` times: that is a decompression bomb and the response is r
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from typing import Protocol
 
-__all__ = ["MAX_RATIO", "BodyError", "BodyReader", "BodyTooLarge"]
+from spindle.crawl.core.events import Response
+
+__all__ = ["MAX_RATIO", "BodyError", "BodyReader", "BodyTooLarge", "build_response"]
 
 MAX_RATIO = 100
 
@@ -92,6 +95,31 @@ class BodyReader:
                 tail, self.truncated = tail[:room], True
             self._chunks.append(tail)
         return b"".join(self._chunks)
+
+
+def build_response(
+    *,
+    status: int,
+    final_url: str,
+    headers: Mapping[str, str],
+    reader: BodyReader,
+    body: bytes,
+    elapsed: float,
+    fetched_at: float,
+) -> Response:
+    """The ``Response`` both engines hand to the core, with the headers the core reads."""
+    return Response(
+        status=status,
+        final_url=final_url,
+        content_type=headers.get("Content-Type"),
+        body=body,
+        elapsed=elapsed,
+        fetched_at=fetched_at,
+        truncated=reader.truncated,
+        location=headers.get("Location"),
+        retry_after=headers.get("Retry-After"),
+        x_robots_tag=headers.get("X-Robots-Tag"),
+    )
 
 
 class _Decoder(Protocol):

@@ -12,8 +12,8 @@ import time
 
 import aiohttp
 
-from spindle.crawl.core.events import Failure, Fetch, Outcome, Response
-from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge
+from spindle.crawl.core.events import Failure, Fetch, Outcome
+from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge, build_response
 
 __all__ = ["AsyncFetcher"]
 
@@ -56,18 +56,14 @@ class AsyncFetcher:
                         response.close()
                         break
                 body = reader.finish()
-                headers = response.headers
-                return Response(
+                return build_response(
                     status=response.status,
                     final_url=str(response.url),
-                    content_type=headers.get("Content-Type"),
+                    headers=response.headers,
+                    reader=reader,
                     body=body,
                     elapsed=time.perf_counter() - start,
                     fetched_at=fetched_at,
-                    truncated=reader.truncated,
-                    location=headers.get("Location"),
-                    retry_after=headers.get("Retry-After"),
-                    x_robots_tag=headers.get("X-Robots-Tag"),
                 )
         except (aiohttp.ClientError, TimeoutError, BodyError, ValueError) as exc:
             kind, retryable = _classify(exc)

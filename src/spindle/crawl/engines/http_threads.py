@@ -18,8 +18,8 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from spindle.crawl.core.events import Failure, Fetch, Outcome, Response
-from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge
+from spindle.crawl.core.events import Failure, Fetch, Outcome
+from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge, build_response
 
 __all__ = ["ThreadFetcher"]
 
@@ -84,18 +84,14 @@ class ThreadFetcher:
             return _failure(exc, fetched_at, time.perf_counter() - start)
         finally:
             response.release_conn()
-        headers = response.headers
-        return Response(
+        return build_response(
             status=response.status,
             final_url=response.geturl() or fetch.url,
-            content_type=headers.get("Content-Type"),
+            headers=response.headers,
+            reader=reader,
             body=body,
             elapsed=time.perf_counter() - start,
             fetched_at=fetched_at,
-            truncated=reader.truncated,
-            location=headers.get("Location"),
-            retry_after=headers.get("Retry-After"),
-            x_robots_tag=headers.get("X-Robots-Tag"),
         )
 
 
