@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 from rich.console import Console
 
@@ -27,11 +28,23 @@ from spindle.crawl.store.memory import NullStore
 from spindle.crawl.store.sqlite import SQLiteStore
 from spindle.crawl.writer import RecordWriter
 
-__all__ = ["ENGINES", "RunOptions", "run_crawl"]
+__all__ = ["ENGINES", "Engine", "RunOptions", "load_engine", "run_crawl"]
 
 ENGINES = ("threads", "async")
 
-Engine = Callable[..., None]
+
+class Engine(Protocol):
+    """What both engines are: drive the scheduler to the end, or until ``stop`` is set."""
+
+    def __call__(
+        self,
+        scheduler: CrawlScheduler,
+        writer: RecordWriter,
+        *,
+        workers: int,
+        stop: threading.Event,
+        on_tick: Callable[[], None] = ...,
+    ) -> None: ...
 
 
 def load_engine(name: str) -> Engine:

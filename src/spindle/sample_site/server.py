@@ -55,7 +55,7 @@ def build_app(spec: SiteSpec, latency: float, counter: list[int]) -> web.Applica
     return app
 
 
-async def start(
+async def _start(
     spec: SiteSpec, host: str, port: int, latency: float, counter: list[int]
 ) -> tuple[web.AppRunner, str]:
     """Start serving on the running loop; returns the runner and the base URL."""
@@ -89,7 +89,7 @@ def serve_in_thread(
     def serve() -> None:
         asyncio.set_event_loop(loop)
         try:
-            started.append(loop.run_until_complete(start(spec, host, port, latency, counter)))
+            started.append(loop.run_until_complete(_start(spec, host, port, latency, counter)))
         except BaseException as exc:  # reported to the caller below
             failed.append(exc)
             ready.set()
