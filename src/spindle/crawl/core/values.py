@@ -1,0 +1,386 @@
+"""Every value that crosses the boundary of the sans-I/O core, in one module.
+
+The core hands out decisions (:class:`Fetch`, :class:`Wait`, :data:`IDLE`, :data:`DONE`); an
+engine performs a fetch and hands back facts (:class:`Response` or :class:`Failure`, wrapped
+with the parsed page in an :class:`Observation`); the core turns facts into
+:class:`PageRecord` values, :class:`Skip` values and frontier :class:`Entry` values, and
+hands them over in one :class:`Changes` batch to persist. Engines, stores and outputs depend on
+this module, never on the scheduler. All values are immutable; every kind of failure, skip
+and trap is an enum member, so a typo fails at import or in mypy instead of changing policy.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final, NamedTuple
+
+__all__ = [
+    "DONE",
+    "IDLE",
+    "Action",
+    "Changes",
+    "Done",
+    "ErrorKind",
+    "Failure",
+    "Fetch",
+    "FetchKind",
+    "Headers",
+    "Idle",
+    "Link",
+    "Observation",
+    "Outcome",
+    "PageRecord",
+    "ParsedPage",
+    "RecordError",
+    "Response",
+    "Skip",
+    "SkipReason",
+    "TrapRule",
+    "Wait",
+]
+
+
+class FetchKind(enum.Enum):
+    """Why a URL is fetched: a page of the crawl, or a host's robots.txt."""
+
+    PAGE = "page"
+    ROBOTS = "robots"
+
+
+class ErrorKind(enum.Enum):
+    """Why a URL has no usable answer.
+
+    Engines report the first group as :class:`Failure` kinds; the core adds the second when it
+    judges a response. ``retryable`` says whether trying again later could help.
+
+    ===================  =========  =====================================================
+    kind                 retried    meaning
+    ===================  =========  =====================================================
+    timeout              yes        no complete answer within ``--timeout`` (connect, any
+                                    read, or the whole response)
+    connection           yes        refused, reset or closed before the answer was whole
+    dns                  no         the host name does not resolve
+    tls                  no         the TLS handshake or certificate failed
+    protocol             no         the bytes are not HTTP (bad status line, header
+                                    limits exceeded, broken framing)
+    decode               no         a Content-Encoding that cannot be decoded
+    decompression_bomb   no         a compressed body that expands past every sane ratio
+    crash                no         fetching or parsing this one URL raised; the
+                                    message names the exception
+    http_status          no         429 or 5xx on every attempt
+    redirect_loop        no         a redirect back to a URL of its own chain
+    too_many_redirects   no         a chain longer than ``--max-redirects``
+    bad_redirect         no         a ``Location`` that is not a crawlable URL
+    ===================  =========  =====================================================
+    """
+
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    DNS = "dns"
+    TLS = "tls"
+    PROTOCOL = "protocol"
+    DECODE = "decode"
+    DECOMPRESSION_BOMB = "decompression_bomb"
+    CRASH = "crash"
+    HTTP_STATUS = "http_status"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    BAD_REDIRECT = "bad_redirect"
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying the same request again later could succeed."""
+        return self in _RETRYABLE
+
+
+_RETRYABLE: Final = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION})
+
+
+class TrapRule(enum.Enum):
+    """The spider-trap guard that refused a URL (see :mod:`spindle.crawl.core.traps`)."""
+
+    URL_TOO_LONG = "url_too_long"
+    PATH_TOO_DEEP = "path_too_deep"
+    REPEATED_PATH = "repeated_path"
+    QUERY_VARIANTS = "query_variants"
+    HOST_PAGE_CAP = "host_page_cap"
+
+
+class SkipReason(enum.Enum):
+    """Why the crawl decided never to fetch a URL it found."""
+
+    ROBOTS = "robots"
+    ROBOTS_UNREACHABLE = "robots_unreachable"
+    TRAP = "trap"
+
+
+# -- decisions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """Decision: fetch ``url`` now, with one GET, following no redirect.
+
+    ``id`` is unique within a crawl; the observation of this fetch must carry this very value
+    back, once. ``url`` is the URL as the page wrote it, normalised only as a browser would;
+    it is what goes on the wire and what robots.txt rules are matched against. The core
+    follows redirects itself (``redirect_chain`` holds the URLs before this one), so that every
+    hop is deduplicated, checked against robots.txt and paced.
+    """
+
+    id: int
+    url: str
+    kind: FetchKind
+    depth: int
+    parent: str | None
+    attempt: int
+    max_bytes: int
+    redirect_chain: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Decision: nothing may be fetched before the monotonic time ``until``."""
+
+    until: float
+
+
+class Idle:
+    """Decision: nothing can be fetched until an in-flight fetch finishes."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "IDLE"
+
+
+class Done:
+    """Decision: the crawl is over; nothing is in flight and nothing is left to fetch."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DONE"
+
+
+IDLE: Final = Idle()
+DONE: Final = Done()
+
+Action = Fetch | Wait | Idle | Done
+
+# -- facts -------------------------------------------------------------------------------------
+
+Headers = tuple[tuple[str, str], ...]
+"""Response headers as received: (name, value) pairs in wire order, names as the server wrote
+them, repeated names kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """Fact: the server answered with a final (non-1xx) status.
+
+    ``body`` holds at most the fetch's ``max_bytes`` of the decoded body; ``truncated`` says the
+    rest was not read. ``fetched_at`` is wall-clock time (seconds since the epoch) for the
+    record; ``elapsed`` is how long the fetch took.
+    """
+
+    status: int
+    headers: Headers
+    body: bytes
+    elapsed: float
+    fetched_at: float
+    truncated: bool = False
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), or None.
+
+        >>> Response(200, (("content-TYPE", "text/html"),), b"", 0.0, 0.0).header("Content-Type")
+        'text/html'
+        """
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header."""
+        return self.header("Content-Type")
+
+    @property
+    def location(self) -> str | None:
+        """The ``Location`` header."""
+        return self.header("Location")
+
+    @property
+    def retry_after(self) -> str | None:
+        """The ``Retry-After`` header."""
+        return self.header("Retry-After")
+
+    @property
+    def x_robots_tag(self) -> str | None:
+        """The ``X-Robots-Tag`` header."""
+        return self.header("X-Robots-Tag")
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Fact: no usable answer. ``message`` is for people; ``kind`` is for policy."""
+
+    kind: ErrorKind
+    message: str
+    elapsed: float
+    fetched_at: float
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the core may try this URL again."""
+        return self.kind.retryable
+
+
+Outcome = Response | Failure
+
+
+class Link(NamedTuple):
+    """A followable link: the URL to request, and its canonical form for deduplication."""
+
+    url: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    """What one HTML page tells the crawl.
+
+    ``links`` are the in-scope, followable links (``<a>`` links in document order, then
+    ``<area>`` links), each once by canonical key; it is empty when the page says
+    ``nofollow``. ``link_count`` is how many such links the page has, even when they are not
+    followed.
+    """
+
+    links: tuple[Link, ...]
+    link_count: int
+    nofollow: bool
+    noindex: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """A fetch handed out by the core, its outcome and, for HTML pages, what the page says."""
+
+    fetch: Fetch
+    outcome: Outcome
+    page: ParsedPage | None = None
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A URL waiting in the frontier: ``url`` to request, ``key`` to deduplicate by.
+
+    ``attempt`` is the number of the next try (1 for a URL never tried).
+    """
+
+    url: str
+    key: str
+    depth: int
+    parent: str | None
+    attempt: int = 1
+    redirect_chain: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A URL the crawl will never fetch, and why; ``rule`` names the trap guard for TRAP."""
+
+    url: str
+    key: str
+    depth: int
+    parent: str | None
+    reason: SkipReason
+    rule: TrapRule | None = None
+
+    @property
+    def label(self) -> str:
+        """The most specific name of the reason: the trap rule for TRAP, else the reason."""
+        return self.rule.value if self.rule is not None else self.reason.value
+
+
+RecordError = tuple[ErrorKind | SkipReason, str]
+"""Why a record has no usable answer: a kind and a message for people."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """The final word on one URL of the crawl: one JSON Lines record.
+
+    Every fetched page gets one, and so does every seed, fetched or not (``status`` is None and
+    ``error`` says why).
+    """
+
+    url: str
+    final_url: str | None
+    status: int | None
+    depth: int
+    parent: str | None
+    content_type: str | None
+    bytes: int
+    links: int
+    fetched_at: float
+    elapsed_ms: float
+    attempts: int
+    error: RecordError | None = None
+    truncated: bool = False
+    noindex: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as a JSON-ready dict (``fetched_at`` as ISO 8601 UTC)."""
+        stamp = datetime.fromtimestamp(self.fetched_at, UTC).isoformat(timespec="milliseconds")
+        return {
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "depth": self.depth,
+            "parent": self.parent,
+            "content_type": self.content_type,
+            "bytes": self.bytes,
+            "links": self.links,
+            "fetched_at": stamp.replace("+00:00", "Z"),
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "attempts": self.attempts,
+            "error": None
+            if self.error is None
+            else {"kind": self.error[0].value, "message": self.error[1]},
+            "truncated": self.truncated,
+            "noindex": self.noindex,
+        }
+
+
+@dataclass(slots=True)
+class Changes:
+    """What happened since the last drain, to persist as one atomic batch.
+
+    ``discovered`` are newly admitted URLs; ``retried`` are URLs put back for another attempt
+    (their ``attempt`` already counts it); ``skipped`` are URLs that will never be fetched,
+    trap refusals included, so that a resumed crawl judges nothing twice.
+    """
+
+    records: list[PageRecord] = field(default_factory=list)
+    discovered: list[Entry] = field(default_factory=list)
+    retried: list[Entry] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.discovered or self.retried or self.skipped)
+
+    def extend(self, other: Changes) -> None:
+        """Append ``other``'s changes after this batch's, keeping their order."""
+        self.records.extend(other.records)
+        self.discovered.extend(other.discovered)
+        self.retried.extend(other.retried)
+        self.skipped.extend(other.skipped)
