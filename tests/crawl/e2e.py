@@ -12,7 +12,9 @@ from typing import Any
 import orjson
 from rich.console import Console
 
-from spindle.crawl import CrawlConfig, CrawlSummary, RunOptions, run_crawl
+from spindle.crawl.core import CrawlConfig
+from spindle.crawl.runner import RunOptions, run_crawl
+from spindle.crawl.summary import CrawlSummary
 
 
 @dataclass
@@ -38,7 +40,7 @@ def crawl(
     out = tmp_path / "out.jsonl"
     summary = run_crawl(
         config,
-        RunOptions(workers=workers, engine=engine, out=str(out)),
+        RunOptions(out=str(out), workers=workers, engine=engine, overwrite=True),
         Console(quiet=True, stderr=True),
     )
     return CrawlResult(summary, read_jsonl(out))

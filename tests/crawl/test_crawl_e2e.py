@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spindle.crawl.core import ScopeRule, TrapLimits
+from spindle.crawl.core import ScopeRule, SkipReason, TrapLimits, TrapRule
 from tests.crawl.e2e import crawl
 from tests.support.faultserver import (
     FaultServer,
@@ -110,7 +110,7 @@ def test_robots_rules_and_zero_disallowed_requests(
     requested = set(server.paths())
     assert requested == allowed | {"/robots.txt"}
     assert server.count("/robots.txt") == 1
-    assert result.summary.stats.refused["robots"] == 2
+    assert result.summary.stats.skipped == {SkipReason.ROBOTS: 2}
 
 
 def test_rate_and_crawl_delay_per_server_timestamps(
@@ -160,7 +160,7 @@ def test_retries_give_up_and_record_why(engine: str, tmp_path: Path, server: Fau
     result = crawl(engine, tmp_path, server.url("/"), max_depth=1, retries=2)
     assert server.count("/down") == 3
     assert result.by_url(server.url("/down"))["error"] == {
-        "kind": "http_503",
+        "kind": "http_status",
         "message": "HTTP 503 after 3 attempts",
     }
 
@@ -197,7 +197,7 @@ def test_endless_query_string_trap_is_bounded(
         traps=TrapLimits(max_query_variants=25),
     )
     assert sum(1 for p in server.paths() if p.startswith("/cal")) == 25
-    assert result.summary.stats.refused["query_variants"] == 1
+    assert result.summary.stats.traps == {TrapRule.QUERY_VARIANTS: 1}
 
 
 def test_big_and_endless_bodies_are_cut_at_max_bytes(

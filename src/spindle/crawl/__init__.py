@@ -1,7 +1,5 @@
-"""The crawler: a sans-I/O core (``core``), thin engines (``engines``), storage (``store``)."""
+"""The crawler: a sans-I/O core (``core``), thin engines (``engines``), storage and outputs
+(``store``), and the run that wires them (``runner``).
 
-from spindle.crawl.core.config import CrawlConfig, TrapLimits
-from spindle.crawl.progress import CrawlSummary
-from spindle.crawl.runner import RunOptions, run_crawl
-
-__all__ = ["CrawlConfig", "CrawlSummary", "RunOptions", "TrapLimits", "run_crawl"]
+Importing this package loads nothing: ``import spindle.crawl.core`` costs only the core.
+"""

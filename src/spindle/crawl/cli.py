@@ -1,44 +1,77 @@
 """``spindle crawl``, ``spindle demo``: the crawler's command line.
 
-Bad input (options out of range, seeds that are not http(s) URLs, a state file of another
-crawl) ends with one line naming the problem and exit code 2. A run that was interrupted
-ends with 130 after flushing everything, and the same command resumes it.
+Every option is checked (numbers finite and in range, seeds usable, output and state files
+safe to use) before any file is touched; a problem ends with one line naming it and exit code
+2. The exit codes are those of :mod:`spindle.crawl.summary`.
+
+Where records go when ``--out`` is not given: to stdout when stdout is a pipe or a file, else
+to ``HOST.jsonl`` in the current directory (named in the summary). A file output keeps its
+crawl state beside it (``OUT.state``), so running the same command again resumes.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
 from rich.console import Console
 
 from spindle.crawl.core.config import DEFAULT_USER_AGENT, CrawlConfig, TrapLimits
-from spindle.crawl.core.urls import InvalidURL, ScopeRule
-from spindle.crawl.progress import CrawlSummary, print_summary
-from spindle.crawl.runner import ENGINES, RunOptions, run_crawl
-from spindle.crawl.store.base import StateMismatch
+from spindle.crawl.core.urls import ScopeRule
+from spindle.crawl.progress import print_summary
+from spindle.crawl.runner import ENGINES, RunOptions, RunRefused, holds_data, run_crawl
+from spindle.crawl.seeds import SeedError, Seeds, read_seeds
+from spindle.crawl.store.base import StateError
+from spindle.crawl.store.jsonl import OutputMismatch
+from spindle.crawl.summary import CrawlSummary, RunFailure
 
-__all__ = ["crawl", "demo"]
+__all__ = ["EXIT_CODES_HELP", "crawl", "default_output", "demo"]
 
-_EXIT_INTERRUPTED = 130
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    finished, and something was fetched
+  1    nothing could be fetched (each seed's record says why)
+  2    bad usage; nothing was touched
+  3    the output or state could not be written (same command resumes)
+  4    internal error; what was committed is kept
+  130  interrupted (same command resumes, when there is state)"""
 
 
-def _read_seeds(seeds: tuple[str, ...], seeds_file: Path | None) -> list[str]:
-    found = list(seeds)
-    if seeds_file is not None:
-        try:
-            text = seeds_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise click.BadParameter(f"cannot read {seeds_file}: {exc.strerror}") from exc
-        found += [line.strip() for line in text.splitlines()]
-        found = [s for s in found if s and not s.startswith("#")]
-    if not found:
-        raise click.UsageError("give at least one SEED URL or --seeds-file")
-    return found
+class FiniteFloat(click.FloatRange):
+    """A float in a closed range; ``inf`` and ``nan`` are refused by name."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):  # FloatRange lets nan through
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def default_output(seeds: Seeds) -> str:
+    """Where records go without ``--out``: stdout unless it is a terminal, else a file named
+    after the first seed's host."""
+    if not sys.stdout.isatty():
+        return "-"
+    host = seeds.urls[0].partition("://")[2].split("/", 1)[0]
+    return host.replace(":", "_").replace("[", "").replace("]", "") + ".jsonl"
+
+
+def _default_state(out: str) -> Path | None:
+    if out == "-":
+        return None
+    path = Path(out)
+    if path.exists() and not path.is_file():  # a device or a pipe: nowhere to keep state
+        return None
+    return path.with_name(path.name + ".state")
 
 
 def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSummary:
@@ -46,29 +79,47 @@ def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSu
     console = Console(stderr=True, quiet=quiet)
     try:
         summary = run_crawl(config, options, console)
-    except StateMismatch as exc:
+    except (StateError, RunRefused, OutputMismatch) as exc:
         raise click.UsageError(str(exc)) from exc
     except sqlite3.DatabaseError as exc:
-        raise click.UsageError(
-            f"--state {options.state}: not a Spindle state file ({exc})"
-        ) from exc
+        raise click.UsageError(f"{options.state}: not a Spindle state file ({exc})") from exc
     except OSError as exc:
         raise click.UsageError(f"{exc.filename}: {exc.strerror}") from exc
+    if summary.failure is not None and summary.out == "-":
+        _silence_stdout()
     print_summary(summary, console)
+    if summary.failure is not None and quiet:
+        kind = "internal error" if summary.failure.kind is RunFailure.Kind.INTERNAL else "error"
+        click.echo(f"spindle crawl: {kind}: {summary.state_text}", err=True)
     return summary
 
 
-@click.command()
+def _silence_stdout() -> None:
+    """After the reader of stdout went away, point stdout at /dev/null, so that the final
+    flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+@click.command(epilog=EXIT_CODES_HELP)
 @click.argument("seeds", nargs=-1)
-@click.option("--seeds-file", type=click.Path(path_type=Path), help="Read seed URLs, one per line.")
+@click.option(
+    "--seeds-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    multiple=True,
+    help="Read seed URLs, one a line ('#' starts a comment).",
+)
 @click.option(
     "--depth",
     default=2,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 1_000_000),
     help="Links followed from the seeds (seeds are depth 0).",
 )
-@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after N fetched pages.")
+@click.option(
+    "--max-pages", type=click.IntRange(min=1), help="Stop after N fetched pages (resumable)."
+)
 @click.option(
     "--workers",
     default=16,
@@ -94,37 +145,44 @@ def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSu
     "--rate",
     default=4.0,
     show_default=True,
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(0, 1_000_000),
     help="Requests per second per host (0 = unlimited).",
 )
 @click.option(
     "--host-concurrency",
     default=2,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 1024),
     help="Simultaneous connections per host.",
 )
 @click.option("--user-agent", default=DEFAULT_USER_AGENT, show_default=True)
 @click.option("--ignore-robots", is_flag=True, help="Do not fetch or obey robots.txt.")
 @click.option(
+    "--max-crawl-delay",
+    default=30.0,
+    show_default=True,
+    type=FiniteFloat(0, 86_400),
+    help="Longest robots.txt Crawl-delay obeyed, in seconds; longer ones are capped.",
+)
+@click.option(
     "--timeout",
     default=15.0,
     show_default=True,
-    type=click.FloatRange(min=0.001),
-    help="Seconds allowed to connect, for each read, and for a whole response.",
+    type=FiniteFloat(0.001, 86_400),
+    help="Seconds allowed for a whole response: connecting, headers and body.",
 )
 @click.option(
     "--retries",
     default=3,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 100),
     help="Retries after timeouts, connection errors, 429, 502, 503, 504.",
 )
 @click.option(
     "--max-bytes",
     default=10 * 1024 * 1024,
     show_default=True,
-    type=click.IntRange(min=1024),
+    type=click.IntRange(1024, 1 << 31),
     help="Largest body kept; longer ones are truncated.",
 )
 @click.option("--max-pages-per-host", type=click.IntRange(min=1), help="Trap guard: URLs per host.")
@@ -149,17 +207,27 @@ def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSu
     type=click.IntRange(min=16),
     help="Trap guard: characters per URL.",
 )
-@click.option("--out", help="Write JSON Lines records here ('-' for stdout).")
+@click.option(
+    "--out",
+    help="JSON Lines records: a file, or '-' for stdout. "
+    "[default: stdout when it is not a terminal, else HOST.jsonl]",
+)
 @click.option(
     "--state",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="SQLite state file; running the same command again resumes the crawl.",
+    help="SQLite crawl state; the same command resumes. [default: OUT.state beside a file]",
+)
+@click.option("--no-state", is_flag=True, help="Keep no state: the crawl cannot be resumed.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start afresh: replace an existing --out and discard its state.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary.")
 @click.option("--summary-json", is_flag=True, help="Print the summary as JSON on stderr.")
 def crawl(
     seeds: tuple[str, ...],
-    seeds_file: Path | None,
+    seeds_file: tuple[Path, ...],
     depth: int,
     max_pages: int | None,
     workers: int,
@@ -169,6 +237,7 @@ def crawl(
     host_concurrency: int,
     user_agent: str,
     ignore_robots: bool,
+    max_crawl_delay: float,
     timeout: float,
     retries: int,
     max_bytes: int,
@@ -178,6 +247,8 @@ def crawl(
     max_url_length: int,
     out: str | None,
     state: Path | None,
+    no_state: bool,
+    overwrite: bool,
     quiet: bool,
     summary_json: bool,
 ) -> int:
@@ -186,11 +257,20 @@ def crawl(
     \b
     Examples:
       spindle crawl https://example.com/ --depth 1 --out pages.jsonl
-      spindle crawl https://example.com/ --state crawl.sqlite --out pages.jsonl
+      spindle crawl https://example.com/ --out pages.jsonl   # again: resumes
+      spindle crawl https://example.com/ --out - | jq .url
     """
     try:
+        given = read_seeds(seeds, seeds_file)
+    except SeedError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not given.urls:
+        raise click.UsageError("give at least one SEED URL or --seeds-file")
+    if state is not None and no_state:
+        raise click.UsageError("--state and --no-state contradict each other")
+    try:
         config = CrawlConfig(
-            seeds=tuple(_read_seeds(seeds, seeds_file)),
+            seeds=given.urls,
             max_depth=depth,
             max_pages=max_pages,
             scope=ScopeRule(scope),
@@ -198,6 +278,7 @@ def crawl(
             host_concurrency=host_concurrency,
             user_agent=user_agent,
             obey_robots=not ignore_robots,
+            max_crawl_delay=max_crawl_delay,
             timeout=timeout,
             retries=retries,
             max_bytes=max_bytes,
@@ -208,24 +289,29 @@ def crawl(
                 max_pages_per_host=max_pages_per_host,
             ),
         )
-    except InvalidURL as exc:
-        raise click.BadParameter(str(exc), param_hint="SEED") from exc
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    out = out or default_output(given)
+    if no_state:
+        state = None
+    elif state is None:
+        state = _default_state(out)
     options = RunOptions(
+        out=out,
         workers=workers,
         engine=engine,
-        out=out,
         state=state,
+        overwrite=overwrite,
         progress=not quiet and sys.stderr.isatty(),
+        credentials=given.credentials,
     )
     summary = execute(config, options, quiet=quiet or summary_json)
     if summary_json:
         click.echo(orjson.dumps(summary.to_json()).decode(), err=True)
-    return _EXIT_INTERRUPTED if summary.interrupted else 0
+    return int(summary.exit_code)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.option(
     "--pages",
     default=300,
@@ -243,10 +329,11 @@ def demo(pages: int, workers: int) -> int:
     with serve_in_thread(SiteSpec(pages=pages)) as site:
         console.print(f"Crawling the sample site at [bold]{site.base_url}/[/] ...")
         config = CrawlConfig(seeds=(f"{site.base_url}/",), max_depth=50, rate=0)
-        options = RunOptions(workers=workers, out=str(out), progress=sys.stderr.isatty())
+        options = RunOptions(out=str(out), workers=workers, progress=sys.stderr.isatty())
         summary = execute(config, options, quiet=False)
-    lines = out.read_bytes().splitlines()
-    console.print(f"\n{len(lines)} records in {out}; the first three:")
-    for line in lines[:3]:
-        console.print_json(line.decode())
-    return _EXIT_INTERRUPTED if summary.interrupted else 0
+    if holds_data(out):
+        lines = out.read_bytes().splitlines()
+        console.print(f"\n{len(lines)} records in {out}; the first three:")
+        for line in lines[:3]:
+            console.print_json(line.decode())
+    return int(summary.exit_code)

@@ -6,52 +6,17 @@ Both go to stderr, so ``--out -`` leaves nothing but records on stdout.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from spindle.crawl.core.scheduler import CrawlScheduler, CrawlStats
+from spindle.crawl.core.scheduler import CrawlScheduler
+from spindle.crawl.summary import CrawlSummary
 
-__all__ = ["CrawlSummary", "LiveProgress", "print_summary"]
+__all__ = ["LiveProgress", "print_summary"]
 
 _REFRESH = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class CrawlSummary:
-    """The outcome of one run of a crawl."""
-
-    stats: CrawlStats
-    elapsed: float
-    interrupted: bool
-    resumed_pages: int
-    queued: int
-
-    @property
-    def pages_per_second(self) -> float:
-        """Pages finished by this run per second of wall time."""
-        return self.stats.pages / self.elapsed if self.elapsed > 0 else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The summary as plain JSON-ready data."""
-        stats = self.stats
-        return {
-            "pages": stats.pages,
-            "bytes": stats.bytes,
-            "elapsed_s": round(self.elapsed, 3),
-            "pages_per_s": round(self.pages_per_second, 1),
-            "statuses": {str(k): v for k, v in sorted(stats.statuses.items())},
-            "errors": dict(sorted(stats.errors.items())),
-            "refused": dict(sorted(stats.refused.items())),
-            "retries": stats.retries,
-            "robots_fetches": stats.robots_fetches,
-            "resumed_pages": self.resumed_pages,
-            "queued": self.queued,
-            "interrupted": self.interrupted,
-        }
 
 
 class LiveProgress:
@@ -99,10 +64,7 @@ def print_summary(summary: CrawlSummary, console: Console) -> None:
     table = Table(title="Crawl summary", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    state = "interrupted (run the same command to resume)" if summary.interrupted else "complete"
-    if summary.queued and not summary.interrupted:
-        state = f"stopped at the page limit, {summary.queued} URLs still queued"
-    table.add_row("state", state)
+    table.add_row("state", summary.state_text)
     pages = f"{stats.pages}"
     if summary.resumed_pages:
         pages += f" (plus {summary.resumed_pages} from earlier runs)"
@@ -110,12 +72,23 @@ def print_summary(summary: CrawlSummary, console: Console) -> None:
     table.add_row("elapsed", f"{summary.elapsed:.2f} s")
     table.add_row("rate", f"{summary.pages_per_second:.1f} pages/s")
     table.add_row("data", f"{stats.bytes / 1e6:.2f} MB")
-    table.add_row("statuses", _counts({str(k): v for k, v in sorted(stats.statuses.items())}))
-    table.add_row("errors", _counts(dict(stats.errors)))
-    table.add_row("robots skips", str(stats.refused.get("robots", 0)))
-    traps = {k: v for k, v in stats.refused.items() if k != "robots"}
-    table.add_row("refused", _counts(traps))
+    table.add_row("statuses", _counts({str(k): v for k, v in stats.statuses.items()}))
+    table.add_row("errors", _counts({k.value: v for k, v in stats.errors.items()}))
+    table.add_row(
+        "robots skips",
+        _counts({k.value: v for k, v in stats.skipped.items() if k.value.startswith("robots")}),
+    )
+    table.add_row("refused", _counts({k.value: v for k, v in stats.traps.items()}))
     table.add_row("retries", str(stats.retries))
+    if stats.capped_crawl_delays:
+        capped = ", ".join(
+            f"{host} asked {delay:g} s" for host, delay in sorted(stats.capped_crawl_delays.items())
+        )
+        table.add_row("crawl-delay capped", capped)
+    if summary.out is not None:
+        table.add_row("records", "stdout" if summary.out == "-" else summary.out)
+    if summary.state is not None:
+        table.add_row("state file", str(summary.state))
     console.print(table)
 
 

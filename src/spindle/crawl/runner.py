@@ -1,18 +1,29 @@
 """Runs one crawl: state, output, writer, engine, signals and the summary, wired together.
 
+Output and state follow three rules, checked before any file is touched:
+
+* records are never silently discarded: a run without an output is refused;
+* a user's file is never silently overwritten: a fresh crawl into an existing output needs
+  ``overwrite``; with state beside it, the same command resumes instead;
+* a state file is held with an exclusive lock for the whole run, and never doubles as the
+  output.
+
 Ctrl-C once: no new fetches are handed out, in-flight ones finish, everything is flushed, and
 the run ends as interrupted. Ctrl-C twice: in-flight fetches are abandoned (their URLs stay
-queued in the state file and are fetched on resume).
+queued in the state and are fetched on resume). The signal handler only sets flags; the
+engine sees them within a tick, so an interrupt never lands in the middle of an import or a
+write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -21,28 +32,43 @@ from rich.console import Console
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.scheduler import CrawlScheduler
-from spindle.crawl.output import JsonlSink, open_output
-from spindle.crawl.progress import CrawlSummary, LiveProgress
+from spindle.crawl.core.urls import Credentials
+from spindle.crawl.engines.settings import FetchSettings
+from spindle.crawl.engines.turns import StopSignals
+from spindle.crawl.progress import LiveProgress
 from spindle.crawl.store.base import CrawlStore
+from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
 from spindle.crawl.store.sqlite import SQLiteStore
-from spindle.crawl.writer import RecordWriter
+from spindle.crawl.store.writer import RecordWriter, WriterFailed
+from spindle.crawl.summary import CrawlSummary, RunFailure
 
-__all__ = ["ENGINES", "Engine", "RunOptions", "load_engine", "run_crawl"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "RunOptions",
+    "RunRefused",
+    "crawl_identity",
+    "holds_data",
+    "load_engine",
+    "run_crawl",
+    "state_files",
+]
 
 ENGINES = ("threads", "async")
 
 
 class Engine(Protocol):
-    """What both engines are: drive the scheduler to the end, or until ``stop`` is set."""
+    """What both engines are: drive the scheduler to the end, or until the signals end it."""
 
     def __call__(
         self,
         scheduler: CrawlScheduler,
         writer: RecordWriter,
         *,
+        settings: FetchSettings,
         workers: int,
-        stop: threading.Event,
+        signals: StopSignals,
         on_tick: Callable[[], None] = ...,
     ) -> None: ...
 
@@ -60,15 +86,27 @@ def load_engine(name: str) -> Engine:
     raise ValueError(f"unknown engine {name!r}; expected one of {', '.join(ENGINES)}")
 
 
+class RunRefused(ValueError):
+    """The run would discard or overwrite data, or share a state file; nothing was touched."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """How to run a crawl, as opposed to what it decides (that is :class:`CrawlConfig`)."""
+    """How to run a crawl, as opposed to what it decides (that is :class:`CrawlConfig`).
 
+    ``out`` is a file path or ``-`` for stdout. ``state`` is the SQLite state file (None: the
+    crawl cannot be resumed). ``overwrite`` allows a fresh crawl to replace an existing
+    ``out`` and discard an existing ``state``. ``credentials`` are HTTP Basic credentials by
+    host key (``scheme://host[:port]``); they are sent to that host only and never written out.
+    """
+
+    out: str
     workers: int = 16
     engine: str = "threads"
-    out: str | None = None
     state: Path | None = None
+    overwrite: bool = False
     progress: bool = False
+    credentials: Mapping[str, Credentials] = field(default_factory=dict)
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -81,82 +119,192 @@ def crawl_identity(config: CrawlConfig) -> dict[str, object]:
     }
 
 
+def state_files(state: Path) -> list[Path]:
+    """The state file and the journal files SQLite keeps beside it."""
+    return [state, state.with_name(state.name + "-wal"), state.with_name(state.name + "-shm")]
+
+
+def check_files(options: RunOptions) -> None:
+    """Refuse, before touching anything, a run that would lose or overwrite data.
+
+    Raises:
+        RunRefused: the output would be overwritten without ``overwrite``, or ``state`` and
+            ``out`` are the same file.
+    """
+    out = None if options.out == "-" else Path(options.out)
+    state = options.state
+    if out is not None and state is not None and _same_file(out, state):
+        raise RunRefused(f"--state and --out name the same file ({out}): use two files")
+    if out is None or options.overwrite or not holds_data(out):
+        return
+    if state is None or not state.exists():
+        raise RunRefused(
+            f"{out} exists and there is no crawl state to resume it from; "
+            "pass --overwrite to replace it, or choose another --out"
+        )
+
+
+def holds_data(path: Path) -> bool:
+    """True for a regular file with something in it: what overwriting would destroy (a device
+    such as /dev/null or a pipe holds nothing)."""
+    try:
+        return path.is_file() and path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
 def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> CrawlSummary:
     """Run (or resume) a crawl and return its summary.
 
+    A failure to write the output or the state, or a broken invariant inside the crawl, ends
+    the run cleanly: what was committed stays committed, and the summary carries the failure.
+
     Raises:
-        StateMismatch: ``options.state`` holds a different crawl.
-        sqlite3.DatabaseError: ``options.state`` is not a SQLite file.
+        RunRefused: see :func:`check_files`.
+        StateError: the state file holds another crawl, or is in use.
+        sqlite3.DatabaseError: the state file is not a SQLite file.
+        OutputMismatch: the output does not match the state it is resumed from.
         OSError: the output file cannot be opened.
     """
+    check_files(options)
+    engine = load_engine(options.engine)  # before any signal can interrupt an import
+    if options.overwrite:
+        _remove_old(options)
     store: CrawlStore = SQLiteStore(options.state) if options.state else NullStore()
     scheduler = CrawlScheduler(config)
-    stop = threading.Event()
+    signals = StopSignals()
     start = time.monotonic()
+    failure: RunFailure | None = None
     try:
         resumed = store.open(crawl_identity(config))
-        sink = _open_sink(options.out, store, resumed is not None)
+        sink = open_output(options.out, resume_from=store if resumed is not None else None)
         if resumed is None:
             scheduler.start(start)
-            resumed_pages = 0
         else:
-            scheduler.resume(resumed.queued, resumed.seen, resumed.pages_done, start)
-            resumed_pages = resumed.pages_done
+            scheduler.resume(resumed, start)
         writer = RecordWriter(store, sink)
+        settings = FetchSettings(
+            user_agent=config.user_agent,
+            timeout=config.timeout,
+            pool_size=options.workers,
+            basic_auth=dict(options.credentials),
+        )
         try:
-            with _stop_on_sigint(stop, console), _progress(scheduler, console, options) as tick:
-                engine = load_engine(options.engine)
-                engine(scheduler, writer, workers=options.workers, stop=stop, on_tick=tick)
+            with _signals_handled(signals), _ticker(scheduler, console, options, signals) as tick:
+                engine(
+                    scheduler,
+                    writer,
+                    settings=settings,
+                    workers=options.workers,
+                    signals=signals,
+                    on_tick=tick,
+                )
+        except WriterFailed as exc:
+            failure = RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
+        except Exception as exc:  # a broken invariant: stop cleanly, keep what was committed
+            failure = RunFailure(RunFailure.Kind.INTERNAL, _describe(exc))
         finally:
-            writer.close()
-            if sink is not None:
-                sink.close()
+            failure = _close(writer, sink, failure)
     finally:
         store.close()
     return CrawlSummary(
         stats=scheduler.stats,
         elapsed=time.monotonic() - start,
-        interrupted=stop.is_set(),
-        resumed_pages=resumed_pages,
+        interrupted=signals.stop.is_set() or signals.abandon.is_set(),
+        resumed_pages=resumed.pages_done if resumed else 0,
+        resumed_fetched=resumed.fetched if resumed else 0,
         queued=scheduler.queued,
+        failure=failure,
+        out=options.out,
+        state=options.state,
     )
 
 
-def _open_sink(out: str | None, store: CrawlStore, resume: bool) -> JsonlSink | None:
-    if out is None:
-        return None
-    sink, lines = open_output(out, resume=resume)
-    if lines is not None:
-        sink.write(list(store.encoded_records(lines)))
-    return sink
+def _remove_old(options: RunOptions) -> None:
+    if options.state is not None:
+        for path in state_files(options.state):
+            path.unlink(missing_ok=True)
+    if options.out != "-" and Path(options.out).is_file():
+        Path(options.out).unlink()
+
+
+def _close(writer: RecordWriter, sink: JsonlSink, failure: RunFailure | None) -> RunFailure | None:
+    try:
+        writer.close()
+    except WriterFailed as exc:
+        failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
+    try:
+        sink.close()
+    except OSError as exc:
+        failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc))
+    return failure
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, BrokenPipeError):
+        return "the output was closed by the program reading it"
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _Interrupts(enum.Enum):
+    NONE = 0
+    STOP = 1
+    ABANDON = 2
 
 
 @contextlib.contextmanager
-def _stop_on_sigint(stop: threading.Event, console: Console) -> Iterator[None]:
+def _signals_handled(signals: StopSignals) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def first_interrupt(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        console.print("[yellow]stopping: finishing in-flight fetches (Ctrl-C again to abandon)")
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if signals.stop.is_set():
+            signals.abandon.set()
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a third one forces exit
+        else:
+            signals.stop.set()
 
-    previous = signal.signal(signal.SIGINT, first_interrupt)
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         yield
-    except KeyboardInterrupt:
-        stop.set()
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
-def _progress(
-    scheduler: CrawlScheduler, console: Console, options: RunOptions
+def _ticker(
+    scheduler: CrawlScheduler, console: Console, options: RunOptions, signals: StopSignals
 ) -> Iterator[Callable[[], None]]:
+    """The engine's per-turn callback: refresh the progress display, and say once (from the
+    engine's thread, never from the signal handler) that a stop was asked for."""
+    told = [_Interrupts.NONE]
+
+    def announce() -> None:
+        if signals.abandon.is_set() and told[0] is not _Interrupts.ABANDON:
+            told[0] = _Interrupts.ABANDON
+            console.print("[yellow]abandoning in-flight fetches (they stay queued)")
+        elif signals.stop.is_set() and told[0] is _Interrupts.NONE:
+            told[0] = _Interrupts.STOP
+            console.print("[yellow]stopping: finishing in-flight fetches (Ctrl-C again to abandon)")
+
     if not options.progress:
-        yield lambda: None
+        yield announce
         return
     with LiveProgress(scheduler, console) as live:
-        yield live.tick
+
+        def tick() -> None:
+            announce()
+            live.tick()
+
+        yield tick

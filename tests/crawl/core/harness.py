@@ -16,41 +16,36 @@ from spindle.crawl.core import (
     IDLE,
     CrawlConfig,
     CrawlScheduler,
+    ErrorKind,
     Failure,
     Fetch,
     Outcome,
     PageRecord,
     Response,
+    Skip,
     Wait,
 )
-from spindle.crawl.core.scheduler import Skip
 
 Script = list[Outcome | Callable[[float], Outcome]]
 
 
-def page(*links: str, status: int = 200, **headers: str | None) -> Response:
+def page(*links: str, status: int = 200, **headers: str) -> Response:
     body = "".join(f'<a href="{link}">x</a>' for link in links).encode()
-    return Response(
-        status=status,
-        final_url="",
-        content_type="text/html; charset=utf-8",
-        body=body,
-        elapsed=0.0,
-        fetched_at=1_700_000_000.0,
-        **headers,  # type: ignore[arg-type]
-    )
+    fields = {"Content-Type": "text/html; charset=utf-8"}
+    fields.update((name.replace("_", "-").title(), value) for name, value in headers.items())
+    return Response(status, tuple(fields.items()), body, 0.0, 1_700_000_000.0)
 
 
-def status(code: int, **headers: str | None) -> Response:
+def status(code: int, **headers: str) -> Response:
     return page(status=code, **headers)
 
 
 def robots(text: str) -> Response:
-    return Response(200, "", "text/plain", text.encode(), 0.0, 1_700_000_000.0)
+    return Response(200, (("Content-Type", "text/plain"),), text.encode(), 0.0, 1_700_000_000.0)
 
 
-def failure(kind: str = "connection", retryable: bool = True) -> Failure:
-    return Failure(kind, f"{kind} failed", 0.0, 1_700_000_000.0, retryable)
+def failure(kind: ErrorKind = ErrorKind.CONNECTION) -> Failure:
+    return Failure(kind, f"{kind.value} failed", 0.0, 1_700_000_000.0)
 
 
 NOT_FOUND = status(404)

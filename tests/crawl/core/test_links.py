@@ -4,31 +4,38 @@ from __future__ import annotations
 
 import pytest
 
-from spindle.crawl.core.links import LinkExtractor, is_html
+from spindle.crawl.core.links import LinkExtractor, decode_html, is_html
 from spindle.crawl.core.urls import LinkResolver, Scope, ScopeRule
+from spindle.crawl.core.values import Link, ParsedPage
 
 URL = "http://a.test/dir/page.html"
 
 
-def parse(body: bytes, content_type: str | None = "text/html", x_robots: str | None = None):  # type: ignore[no-untyped-def]
+def parse(
+    body: bytes, content_type: str | None = "text/html", x_robots: str | None = None
+) -> ParsedPage:
     scope = Scope.from_seeds(ScopeRule.HOST, [URL])
     return LinkExtractor(LinkResolver(scope)).parse(URL, body, content_type, x_robots)
 
 
+def urls(page: ParsedPage) -> tuple[str, ...]:
+    return tuple(link.url for link in page.links)
+
+
 def test_relative_links_resolve_against_the_page_and_dedupe() -> None:
     page = parse(b'<a href="b.html">1</a><a href="b.html#x">2</a><a href="/c">3</a><area href="d">')
-    assert page.links == ("http://a.test/dir/b.html", "http://a.test/c", "http://a.test/dir/d")
+    assert urls(page) == ("http://a.test/dir/b.html", "http://a.test/c", "http://a.test/dir/d")
     assert page.link_count == 3
 
 
 def test_base_href_changes_resolution() -> None:
     page = parse(b'<head><base href="http://a.test/other/"></head><a href="x">x</a>')
-    assert page.links == ("http://a.test/other/x",)
+    assert urls(page) == ("http://a.test/other/x",)
 
 
 def test_rel_nofollow_links_are_not_followed() -> None:
     page = parse(b'<a rel="external NoFollow" href="/x">x</a><a href="/y">y</a>')
-    assert page.links == ("http://a.test/y",)
+    assert urls(page) == ("http://a.test/y",)
 
 
 def test_area_links_count_and_anchors_without_href_do_not() -> None:
@@ -36,7 +43,7 @@ def test_area_links_count_and_anchors_without_href_do_not() -> None:
         b'<a name="top">no href</a><map><area href="/map" rel="help"></map>'
         b'<a href="/z">z</a><area rel="nofollow" href="/hidden">'
     )
-    assert page.links == ("http://a.test/map", "http://a.test/z")
+    assert urls(page) == ("http://a.test/map", "http://a.test/z")
 
 
 @pytest.mark.parametrize(
@@ -55,17 +62,17 @@ def test_robots_meta_and_header(
     head = f'<meta name="Robots" content="{meta}">' if meta else ""
     page = parse(f"<head>{head}</head><a href='/x'>x</a>".encode(), x_robots=header)
     assert (page.nofollow, page.noindex) == (nofollow, noindex)
-    assert page.links == (() if nofollow else ("http://a.test/x",))
+    assert urls(page) == (() if nofollow else ("http://a.test/x",))
     assert page.link_count == 1
 
 
 def test_charset_from_header_and_from_meta() -> None:
     body = "<a href='/caf\u00e9'>x</a>".encode("latin-1")
-    assert parse(body, "text/html; charset=iso-8859-1").links == ("http://a.test/caf%C3%A9",)
+    assert urls(parse(body, "text/html; charset=iso-8859-1")) == ("http://a.test/caf%C3%A9",)
     body = "<meta charset='latin-1'><a href='/caf\u00e9'>x</a>".encode("latin-1")
-    assert parse(body, "text/html").links == ("http://a.test/caf%C3%A9",)
+    assert urls(parse(body, "text/html")) == ("http://a.test/caf%C3%A9",)
     body = "<a href='/caf\u00e9'>x</a>".encode()
-    assert parse(body, "text/html").links == ("http://a.test/caf%C3%A9",)
+    assert urls(parse(body, "text/html")) == ("http://a.test/caf%C3%A9",)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +90,31 @@ def test_charset_from_header_and_from_meta() -> None:
 )
 def test_html_detection(content_type: str | None, head: bytes, expected: bool) -> None:
     assert is_html(content_type, head) is expected
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "hex", "zlib", "idna", "undefined"])
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_a_charset_that_names_no_text_encoding_is_ignored(charset: str, where: str) -> None:
+    """These labels made html_to_unicode raise, which killed the parser thread."""
+    meta = f'<meta charset="{charset}">' if where == "meta" else ""
+    body = f"{meta}<a href='/caf\u00e9'>caf\u00e9</a>".encode()
+    content_type = f"text/html; charset={charset}" if where == "header" else "text/html"
+    assert urls(parse(body, content_type)) == ("http://a.test/caf%C3%A9",)
+    latin = f"{meta}caf\u00e9".encode("cp1252")  # not UTF-8: read as cp1252
+    assert decode_html(content_type, latin) == f"{meta}caf\u00e9"
+
+
+@pytest.mark.parametrize("broken", ["http://[::1/", "http://[foo]/x", "//[bad/"])
+def test_broken_bracketed_hosts_are_dropped_not_raised(broken: str) -> None:
+    """urljoin raises ValueError for these; it used to escape the InvalidURL guard."""
+    page = parse(f'<a href="{broken}">x</a><a href="/ok">ok</a>'.encode())
+    assert urls(page) == ("http://a.test/ok",)
+    based = parse(f'<base href="{broken}"><a href="ok">ok</a>'.encode())
+    assert urls(based) == ("http://a.test/dir/ok",)
+
+
+def test_links_keep_their_query_order_and_dedupe_by_key() -> None:
+    page = parse(b'<a href="/s?q=baz/login/&a=1">1</a><a href="/s?a=1&q=baz%2Flogin%2F">2</a>')
+    assert page.links == (
+        Link("http://a.test/s?q=baz/login/&a=1", "http://a.test/s?a=1&q=baz%2Flogin%2F"),
+    )

@@ -12,9 +12,13 @@ from spindle.crawl.core import (
     CrawlConfig,
     CrawlScheduler,
     Entry,
+    ErrorKind,
     Fetch,
     FetchKind,
+    Resumed,
+    SkipReason,
     TrapLimits,
+    TrapRule,
     Wait,
 )
 from tests.crawl.core.harness import Harness, failure, page, robots, status
@@ -61,13 +65,12 @@ def test_robots_decision_comes_before_any_page_and_disallowed_urls_are_skipped()
     sched.start(0.0)
     first = sched.next_action(0.0)
     assert isinstance(first, Fetch)
-    assert first.kind is FetchKind.ROBOTS
-    assert first.max_redirects == 5
+    assert (first.kind, first.url, first.id) == (FetchKind.ROBOTS, f"{A}/robots.txt", 1)
     assert sched.next_action(0.0) is IDLE  # the seed waits: robots.txt is pending
     h = Harness(config(max_depth=5), tree_site()).run()
     assert f"{A}/private/x" not in h.fetched()
-    assert [(s.url, s.reason) for s in h.skipped] == [(f"{A}/private/x", "robots")]
-    assert h.scheduler.stats.refused["robots"] == 1
+    assert [(s.url, s.reason) for s in h.skipped] == [(f"{A}/private/x", SkipReason.ROBOTS)]
+    assert h.scheduler.stats.skipped == {SkipReason.ROBOTS: 1}
 
 
 def test_robots_4xx_allows_all_and_5xx_disallows_until_retry() -> None:
@@ -88,11 +91,13 @@ def test_robots_4xx_allows_all_and_5xx_disallows_until_retry() -> None:
 
 def test_robots_unreachable_after_retries_skips_the_host() -> None:
     site = tree_site()
-    site[f"{A}/robots.txt"] = [failure("connection")]
+    site[f"{A}/robots.txt"] = [failure(ErrorKind.CONNECTION)]
     h = Harness(config(retries=2), site).run()
     assert h.fetched() == [f"{A}/robots.txt"] * 3
-    assert h.records == []
-    assert [(s.url, s.reason) for s in h.skipped] == [(f"{A}/", "robots_unreachable")]
+    assert [(s.url, s.reason) for s in h.skipped] == [(f"{A}/", SkipReason.ROBOTS_UNREACHABLE)]
+    (seed,) = h.records  # every seed gets a record, fetched or not
+    assert (seed.url, seed.status, seed.attempts, seed.fetched_at) == (f"{A}/", None, 0, None)
+    assert seed.error == (ErrorKind.CONNECTION, f"{A}/robots.txt: connection failed")
 
 
 @pytest.mark.parametrize(
@@ -147,7 +152,7 @@ def test_503_then_success_and_exhausted_retries() -> None:
         f"{A}/": [page("/flaky", "/down", "/gone")],
         f"{A}/flaky": [status(503), page()],
         f"{A}/down": [status(502)],
-        f"{A}/gone": [failure("timeout")],
+        f"{A}/gone": [failure(ErrorKind.TIMEOUT)],
     }
     h = Harness(config(obey_robots=False, retries=2), site).run()
     assert h.record(f"{A}/flaky").attempts == 2
@@ -156,19 +161,23 @@ def test_503_then_success_and_exhausted_retries() -> None:
     assert (down.status, down.attempts, down.error) == (
         502,
         3,
-        ("http_502", "HTTP 502 after 3 attempts"),
+        (ErrorKind.HTTP_STATUS, "HTTP 502 after 3 attempts"),
     )
     gone = h.record(f"{A}/gone")
-    assert (gone.status, gone.attempts, gone.error) == (None, 3, ("timeout", "timeout failed"))
+    assert (gone.status, gone.attempts) == (None, 3)
+    assert gone.error == (ErrorKind.TIMEOUT, "timeout failed")
     assert h.fetched().count(f"{A}/down") == 3
     assert h.scheduler.stats.retries == 5
 
 
 def test_non_retryable_failure_is_final_at_once() -> None:
-    site = {f"{A}/": [failure("decompression_bomb", retryable=False)]}
+    site = {f"{A}/": [failure(ErrorKind.DECOMPRESSION_BOMB)]}
     h = Harness(config(obey_robots=False), site).run()
     assert h.fetched() == [f"{A}/"]
-    assert h.record(f"{A}/").error == ("decompression_bomb", "decompression_bomb failed")
+    assert h.record(f"{A}/").error == (
+        ErrorKind.DECOMPRESSION_BOMB,
+        "decompression_bomb failed",
+    )
 
 
 def test_redirects_are_followed_at_the_same_depth_and_deduplicated() -> None:
@@ -194,11 +203,11 @@ def test_redirect_loop_and_long_chains_are_stopped() -> None:
     assert h.fetched().count(f"{A}/loop1") == 1
     assert h.fetched().count(f"{A}/loop2") == 1
     assert h.record(f"{A}/loop2").error == (
-        "redirect_loop",
-        f"{A}/loop1 -> {A}/loop2",
+        ErrorKind.REDIRECT_LOOP,
+        f"{A}/loop1 -> {A}/loop2 -> {A}/loop1",
     )
     assert [u for u in h.fetched() if "/r" in u] == [f"{A}/r{i}" for i in range(4)]
-    assert h.record(f"{A}/r3").error == ("too_many_redirects", "more than 3 redirects")
+    assert h.record(f"{A}/r3").error == (ErrorKind.TOO_MANY_REDIRECTS, "more than 3 redirects")
 
 
 def test_max_pages_stops_handing_out_fetches() -> None:
@@ -240,22 +249,30 @@ def test_trap_refusals_are_counted_by_rule() -> None:
     }
     traps = TrapLimits(max_query_variants=10)
     h = Harness(config(obey_robots=False, max_depth=200, traps=traps), site).run()
-    assert dict(h.scheduler.stats.refused) == {
-        "query_variants": 1,
-        "path_too_deep": 1,
-        "url_too_long": 1,
-        "repeated_path": 1,
+    assert dict(h.scheduler.stats.traps) == {
+        TrapRule.QUERY_VARIANTS: 1,
+        TrapRule.PATH_TOO_DEEP: 1,
+        TrapRule.URL_TOO_LONG: 1,
+        TrapRule.REPEATED_PATH: 1,
     }
+    assert {s.rule for s in h.skipped} == set(TrapRule) - {TrapRule.HOST_PAGE_CAP}
     assert [u for u in h.fetched() if "/cal?m=" in u] == [f"{A}/cal?m={i}" for i in range(10)]
     assert f"{A}/cal/loop/loop/" in h.fetched()
 
 
 def test_resume_continues_from_queued_entries() -> None:
     sched = CrawlScheduler(config(obey_robots=False))
-    sched.resume([Entry(f"{A}/b", 1, f"{A}/")], [f"{A}/", f"{A}/b"], pages_done=1, now=0.0)
+    state = Resumed(
+        queued=[Entry(f"{A}/b", f"{A}/b", 1, f"{A}/", attempt=2)],
+        admitted=[(f"{A}/", f"{A}/"), (f"{A}/b", f"{A}/b")],
+        refused=[],
+        pages_done=1,
+        fetched=1,
+    )
+    sched.resume(state, now=0.0)
     fetch = sched.next_action(0.0)
     assert isinstance(fetch, Fetch)
-    assert (fetch.url, fetch.depth, fetch.parent) == (f"{A}/b", 1, f"{A}/")
+    assert (fetch.url, fetch.depth, fetch.parent, fetch.attempt) == (f"{A}/b", 1, f"{A}/", 2)
     sched.observe(sched.prepare(fetch, page("/", "/c")), 0.1)
     nxt = sched.next_action(0.1)
     assert isinstance(nxt, Fetch)

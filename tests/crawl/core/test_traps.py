@@ -67,7 +67,8 @@ def test_repeated_run_matches_a_regex_oracle(segments: list[str], repeats: int) 
 )
 def test_guard_rules(limits: TrapLimits, urls: list[str], verdicts: list[str | None]) -> None:
     guard = TrapGuard(limits)
-    assert [guard.check(url) for url in urls] == verdicts
+    found = [guard.check(url) for url in urls]
+    assert [None if rule is None else rule.value for rule in found] == verdicts
 
 
 def test_limits_are_validated() -> None:

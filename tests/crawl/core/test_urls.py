@@ -15,7 +15,11 @@ from spindle.crawl.core.urls import (
     ScopeRule,
     canonicalize,
     host_key,
+    normalize,
+    resolve,
+    split_credentials,
 )
+from spindle.crawl.core.values import Link
 
 
 @pytest.mark.parametrize(
@@ -124,11 +128,11 @@ def test_resolver_cache_matches_direct_resolution(pairs: list[tuple[str, str]]) 
         expected = []
         if not href.startswith("#"):
             try:
-                direct = canonicalize(urljoin(base, href))
+                direct = normalize(urljoin(base, href))
             except InvalidURL:
                 direct = ""
             if direct and scope.allows(direct):
-                expected = [direct]
+                expected = [Link(direct, canonicalize(direct))]
         assert resolver.resolve(base, [href]) == expected
 
 
@@ -141,4 +145,59 @@ def test_resolver_drops_other_schemes_and_out_of_scope() -> None:
         "http://b.test/",
         "HTTP://a.test/Q",
     ]
-    assert resolver.resolve("http://a.test/", hrefs) == ["http://a.test/Q"]
+    assert resolver.resolve("http://a.test/", hrefs) == [Link("http://a.test/Q", "http://a.test/Q")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "request_form"),
+    [
+        ("http://example.com", "http://example.com/"),
+        ("HTTP://EXAMPLE.com:80/a#frag", "http://example.com/a"),
+        ("https://example.com:443/", "https://example.com/"),
+        ("http://example.com/a/./b/../c", "http://example.com/a/c"),
+        ("http://example.com/?b=2&a=1", "http://example.com/?b=2&a=1"),
+        ("http://example.com/?q=baz/login/", "http://example.com/?q=baz/login/"),
+        ("http://example.com/caf\u00e9?x=\u00fc y", "http://example.com/caf%C3%A9?x=%C3%BC%20y"),
+        ("http://user:secret@example.com/x", "http://example.com/x"),
+        ("http://b\u00fccher.example/", "http://xn--bcher-kva.example/"),
+        (" \thttp://example.com/a\nb ", "http://example.com/ab"),
+        ("http://[::1]:8080/x", "http://[::1]:8080/x"),
+    ],
+)
+def test_request_form_is_what_a_browser_sends(raw: str, request_form: str) -> None:
+    assert normalize(raw) == request_form
+
+
+@pytest.mark.parametrize("broken", ["http://[::1/", "http://[foo]/x", "http://a.test:x/"])
+def test_malformed_urls_raise_invalid_url_only(broken: str) -> None:
+    with pytest.raises(InvalidURL):
+        normalize(broken)
+    with pytest.raises(InvalidURL):
+        resolve("http://a.test/page", broken)
+
+
+def test_credentials_are_split_off() -> None:
+    assert split_credentials("https://ann:p%3Ass@a.test:8443/x?y") == (
+        "https://a.test:8443/x?y",
+        ("ann", "p:ss"),
+    )
+    assert split_credentials("http://[::1/") == ("http://[::1/", None)
+
+
+@given(st.text(max_size=40))
+def test_normalize_raises_nothing_but_invalid_url(text: str) -> None:
+    for candidate in (text, "http://" + text, "http://a.test/" + text):
+        try:
+            url = normalize(candidate)
+        except InvalidURL:
+            continue
+        assert normalize(url) == url
+        assert canonicalize(url) == canonicalize(candidate)
+
+
+@given(_url)
+def test_request_form_is_idempotent_and_keys_agree(url: str) -> None:
+    once = normalize(url)
+    assert normalize(once) == once
+    assert "#" not in once
+    assert canonicalize(once) == canonicalize(url)

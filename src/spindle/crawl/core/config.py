@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spindle import __version__
-from spindle.crawl.core.urls import ScopeRule, canonicalize
+from spindle.crawl.core.urls import ScopeRule, canonicalize, normalize
 
 __all__ = ["DEFAULT_USER_AGENT", "CrawlConfig", "TrapLimits"]
 
@@ -40,13 +41,18 @@ class TrapLimits:
 
 @dataclass(frozen=True, slots=True)
 class CrawlConfig:
-    """Everything that shapes a crawl's decisions. Seeds are canonicalised on construction.
+    """Everything that shapes a crawl's decisions.
+
+    Seeds are put in request form on construction (credentials dropped; give them to the
+    engine), and seeds with one key are kept once. Every number must be finite and in range.
+    ``max_crawl_delay`` caps a robots.txt ``Crawl-delay``: Heritrix, StormCrawler and Nutch
+    all cap it too, since a value such as 86400 would stall a host for a day per page.
 
     Raises:
         ValueError: a setting is out of range (``InvalidURL``, a ValueError, for a bad seed).
 
-    >>> CrawlConfig(seeds=("HTTP://Example.com:80/#top",)).seeds
-    ('http://example.com/',)
+    >>> CrawlConfig(seeds=("HTTP://Example.com:80/?b=1&a=2#x", "http://example.com/?a=2&b=1")).seeds
+    ('http://example.com/?b=1&a=2',)
     """
 
     seeds: tuple[str, ...]
@@ -62,6 +68,7 @@ class CrawlConfig:
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 10
     retry_after_cap: float = 120.0
+    max_crawl_delay: float = 30.0
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     traps: TrapLimits = field(default_factory=TrapLimits)
@@ -69,8 +76,18 @@ class CrawlConfig:
     def __post_init__(self) -> None:
         if not self.seeds:
             raise ValueError("at least one seed URL is needed")
-        seeds = tuple(dict.fromkeys(canonicalize(seed) for seed in self.seeds))
-        object.__setattr__(self, "seeds", seeds)
+        by_key: dict[str, str] = {}
+        for seed in self.seeds:
+            by_key.setdefault(canonicalize(seed), normalize(seed))
+        object.__setattr__(self, "seeds", tuple(by_key.values()))
+        for name in ("rate", "timeout", "retry_after_cap", "max_crawl_delay"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, not {value}")
+        for name in ("backoff_base", "backoff_cap"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, not {value}")
         checks: Sequence[tuple[str, bool]] = (
             ("max_depth must be 0 or more", self.max_depth >= 0),
             ("max_pages must be at least 1", self.max_pages is None or self.max_pages >= 1),
@@ -80,6 +97,8 @@ class CrawlConfig:
             ("retries must be 0 or more", self.retries >= 0),
             ("max_bytes must be at least 1024", self.max_bytes >= 1024),
             ("max_redirects must be 0 or more", self.max_redirects >= 0),
+            ("retry_after_cap must be 0 or more", self.retry_after_cap >= 0),
+            ("max_crawl_delay must be 0 or more", self.max_crawl_delay >= 0),
             ("user_agent must not be empty", bool(self.user_agent.strip())),
         )
         for message, ok in checks:

@@ -5,7 +5,10 @@ Rules:
 * A response is HTML when its Content-Type says ``text/html`` or ``application/xhtml+xml``;
   with no Content-Type at all, the first bytes are sniffed for an HTML signature (as browsers do).
 * The body is decoded with the charset from the Content-Type header, else a BOM, else a
-  ``<meta charset>``, else UTF-8 with a cp1252 fallback (w3lib's ``html_to_unicode``).
+  ``<meta charset>``, else UTF-8 with a cp1252 fallback (w3lib's ``html_to_unicode``). A
+  declared charset that cannot decode text (``rot13``, ``base64``, ``idna``, ``undefined``)
+  is ignored, as browsers ignore labels they do not know: the page is then read as UTF-8 if
+  it is valid UTF-8, else as cp1252.
 * Links come from ``<a href>`` and ``<area href>``, resolved against ``<base href>`` when the page
   has one. ``rel=nofollow`` links are not followed.
 * ``<meta name="robots">`` and the ``X-Robots-Tag`` header may say ``nofollow`` (follow no link of
@@ -14,15 +17,13 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urljoin
-
 from selectolax.lexbor import LexborHTMLParser
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, read_bom
 
-from spindle.crawl.core.urls import InvalidURL, LinkResolver, canonicalize
+from spindle.crawl.core.urls import InvalidURL, LinkResolver, resolve
+from spindle.crawl.core.values import ParsedPage
 
-__all__ = ["LinkExtractor", "ParsedPage", "is_html"]
+__all__ = ["LinkExtractor", "decode_html", "is_html"]
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SNIFF_SIGNATURES = (b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<a ", b"<p>")
@@ -44,20 +45,26 @@ def is_html(content_type: str | None, head: bytes) -> bool:
     return start.startswith(_SNIFF_SIGNATURES)
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedPage:
-    """What one HTML page tells the crawl.
+def decode_html(content_type: str | None, body: bytes) -> str:
+    r"""Decode an HTML body as a browser would (the rules in the module docstring).
 
-    ``links`` are canonical, in-scope, followable URLs (``<a>`` links in document order,
-    then ``<area>`` links), each once; it is empty
-    when the page says ``nofollow``. ``link_count`` is how many such links the page has, even when
-    they are not followed.
+    >>> decode_html("text/html; charset=rot13", "café".encode())
+    'café'
+    >>> decode_html(None, b'<meta charset="base64"><p>caf\xe9')
+    '<meta charset="base64"><p>café'
     """
-
-    links: tuple[str, ...]
-    link_count: int
-    nofollow: bool
-    noindex: bool
+    try:
+        text: str = html_to_unicode(content_type, body)[1]
+        return text
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        pass  # a charset label that names no text encoding: ignore it, as browsers do
+    encoding, bom = read_bom(body)
+    if encoding is not None and bom is not None:
+        return body[len(bom) :].decode(encoding, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")
 
 
 # Links a crawler may follow: <a> and <area> with an href, unless rel contains "nofollow".
@@ -84,8 +91,8 @@ class LinkExtractor:
     ...     b'<base href="/other/"><a href="x.html">x</a><a rel="nofollow" href="y.html">y</a>',
     ...     "text/html",
     ... )
-    >>> page.links, page.link_count
-    (('http://a.test/other/x.html',), 1)
+    >>> [link.url for link in page.links], page.link_count
+    (['http://a.test/other/x.html'], 1)
     """
 
     def __init__(self, resolver: LinkResolver) -> None:
@@ -98,16 +105,15 @@ class LinkExtractor:
         content_type: str | None,
         x_robots_tag: str | None = None,
     ) -> ParsedPage:
-        """Parse ``body`` (already known to be HTML) fetched from canonical ``url``."""
-        _, text = html_to_unicode(content_type, body)
-        tree = LexborHTMLParser(text)
+        """Parse ``body`` (already known to be HTML) fetched from ``url`` (request form)."""
+        tree = LexborHTMLParser(decode_html(content_type, body))
         base = url
         base_node = tree.css_first("base[href]")
         if base_node is not None:
             href = base_node.attributes.get("href")
             if href:
                 try:
-                    base = canonicalize(urljoin(url, href.strip()))
+                    base = resolve(url, href)
                 except InvalidURL:
                     base = url
         meta_values = [node.attributes.get("content") for node in tree.css('meta[name="robots" i]')]

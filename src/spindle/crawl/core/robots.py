@@ -1,35 +1,43 @@
-"""robots.txt decisions for one host, following RFC 9309.
+"""The robots.txt decision of one host, as a state machine (RFC 9309, section 2.3).
 
 Transition table (``status`` of the host's robots state):
 
-==============  ==========================================  ===============================
-from            fact                                        to
-==============  ==========================================  ===============================
-UNKNOWN         the scheduler sends the robots.txt fetch    PENDING
-PENDING         2xx                                         READY, rules parsed (2.3.1.1)
-PENDING         4xx other than 429                          READY, allow all (2.3.1.3)
-PENDING         more than 5 redirects                       READY, allow all (2.3.1.2)
-PENDING         5xx, 429, network failure                   RETRY, disallow all until the
-                                                            retry time (2.3.1.4)
-PENDING         the same, after ``retries`` more tries      UNREACHABLE, disallow all
-RETRY           the retry time comes                        PENDING (fetched again)
-==============  ==========================================  ===============================
+==============  ==============================================  ===========================
+from            fact                                            to
+==============  ==============================================  ===========================
+UNKNOWN         the robots.txt fetch is handed out              PENDING
+PENDING         2xx                                             READY, rules parsed (2.3.1.1)
+PENDING         3xx with a Location, five redirects or fewer    REDIRECTED (2.3.1.2)
+                so far
+PENDING         3xx beyond five redirects, or without a         READY, allow all (2.3.1.2,
+                usable Location; 4xx other than 429             2.3.1.3)
+PENDING         5xx, 429, or a failure that may pass            RETRY until ``retry_at``,
+                (timeout, connection)                           disallow all (2.3.1.4)
+PENDING         the same after the last try, or a failure       UNREACHABLE, disallow all
+                that will not pass (DNS, TLS, not HTTP ...)     (2.3.1.4)
+REDIRECTED      the redirect target's fetch is handed out       PENDING
+RETRY           ``retry_at`` comes and the fetch is handed out  PENDING
+==============  ==============================================  ===========================
 
-Until a host is READY none of its URLs leave the frontier: an undecided host is never treated
-as allowing everything. Only the first 500 KiB of a robots.txt are parsed (2.5).
+Until a host is READY or UNREACHABLE none of its URLs leave the frontier: an undecided host
+is never treated as allowing everything. The decision then holds for the whole crawl (RFC
+9309 asks for no more than a 24-hour cache; a resumed crawl reuses a decision younger than
+that). Redirects are followed here, not by the engine, even to another host (2.3.1.2), and
+the redirect fetches are paced as the host's own fetches.
 """
 
 from __future__ import annotations
 
 import enum
 
-from protego import Protego
+from spindle.crawl.core.errors import MisuseError
+from spindle.crawl.core.robots_rules import ALLOW_ALL, DISALLOW_ALL, MAX_ROBOTS_BYTES, RobotsRules
+from spindle.crawl.core.urls import InvalidURL, resolve
+from spindle.crawl.core.values import Failure, Outcome, RecordError, SkipReason
 
-from spindle.crawl.core.events import Failure, Outcome, Response
+__all__ = ["MAX_ROBOTS_BYTES", "ROBOTS_MAX_REDIRECTS", "HostRobots", "RobotsStatus"]
 
-__all__ = ["MAX_ROBOTS_BYTES", "HostRobots", "RobotsStatus"]
-
-MAX_ROBOTS_BYTES = 500 * 1024
+ROBOTS_MAX_REDIRECTS = 5
 
 
 class RobotsStatus(enum.Enum):
@@ -37,85 +45,130 @@ class RobotsStatus(enum.Enum):
 
     UNKNOWN = "unknown"
     PENDING = "pending"
+    REDIRECTED = "redirected"
     RETRY = "retry"
     READY = "ready"
     UNREACHABLE = "unreachable"
 
 
+_MAY_FETCH = frozenset({RobotsStatus.UNKNOWN, RobotsStatus.REDIRECTED, RobotsStatus.RETRY})
+
+
 class HostRobots:
     """The robots.txt state of one host.
 
-    >>> robots = HostRobots("spindle")
-    >>> robots.status
-    <RobotsStatus.UNKNOWN: 'unknown'>
-    >>> robots.start()
+    >>> from spindle.crawl.core.values import Response
+    >>> robots = HostRobots("http://a.test", "spindle")
+    >>> robots.status, robots.start()
+    (<RobotsStatus.UNKNOWN: 'unknown'>, 'http://a.test/robots.txt')
     >>> body = b"User-agent: *\\nDisallow: /private/\\nCrawl-delay: 2\\n"
-    >>> robots.observe(Response(200, "http://a.test/robots.txt", "text/plain", body, 0.0, 0.0),
-    ...                now=0.0, retry_delay=1.0, give_up=False)
+    >>> robots.observe(Response(200, (), body, 0.0, 0.0), now=0.0, retry_delay=1.0, give_up=False)
     >>> robots.allows("http://a.test/private/x"), robots.allows("http://a.test/public")
     (False, True)
-    >>> robots.crawl_delay
+    >>> robots.rules.crawl_delay
     2.0
     """
 
-    __slots__ = ("_rules", "_token", "crawl_delay", "failures", "retry_at", "status")
+    __slots__ = ("_token", "chain", "failures", "reason", "retry_at", "rules", "status", "url")
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, host: str, token: str) -> None:
         self._token = token
-        self._rules: Protego | None = None
         self.status = RobotsStatus.UNKNOWN
+        self.url = f"{host}/robots.txt"
+        self.chain: tuple[str, ...] = ()
+        self.rules: RobotsRules = DISALLOW_ALL
         self.retry_at = 0.0
         self.failures = 0
-        self.crawl_delay: float | None = None
+        self.reason: RecordError | None = None
 
-    def allow_all(self) -> None:
-        """Skip robots.txt for this host (the user asked to ignore robots)."""
-        self.status = RobotsStatus.READY
+    def __repr__(self) -> str:
+        return f"<HostRobots {self.url} {self.status.value} failures={self.failures}>"
 
-    def start(self) -> None:
-        """Record that the robots.txt fetch has been handed out."""
-        self.status = RobotsStatus.PENDING
-
-    def observe(self, outcome: Outcome, *, now: float, retry_delay: float, give_up: bool) -> None:
-        """Apply the outcome of a robots.txt fetch (the transition table above).
-
-        ``retry_delay`` is how long to wait before asking again after a failure; ``give_up`` says
-        this failure exhausts the retries.
-        """
-        if isinstance(outcome, Response):
-            status = outcome.status
-            if 200 <= status < 300:
-                text = outcome.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-                self._rules = Protego.parse(text)
-                delay = self._rules.crawl_delay(self._token)
-                self.crawl_delay = float(delay) if delay else None
-                self.status = RobotsStatus.READY
-                return
-            if (400 <= status < 500 and status != 429) or 300 <= status < 400:
-                self.status = RobotsStatus.READY
-                return
-        elif isinstance(outcome, Failure) and outcome.kind == "too_many_redirects":
-            self.status = RobotsStatus.READY
-            return
-        self.failures += 1
-        if give_up:
-            self.status = RobotsStatus.UNREACHABLE
-        else:
-            self.status = RobotsStatus.RETRY
-            self.retry_at = now + retry_delay
+    @property
+    def needs_fetch(self) -> bool:
+        """True when the next fetch of this host must be its robots.txt (or a redirect of it)."""
+        return self.status in _MAY_FETCH
 
     @property
     def decided(self) -> bool:
         """True when URLs of this host may be judged (READY or UNREACHABLE)."""
         return self.status in (RobotsStatus.READY, RobotsStatus.UNREACHABLE)
 
-    def allows(self, url: str) -> bool:
-        """Whether ``url`` may be fetched. Only meaningful once :attr:`decided`.
+    def allow_all(self) -> None:
+        """Skip robots.txt for this host (the user asked to ignore robots)."""
+        self.rules = ALLOW_ALL
+        self.status = RobotsStatus.READY
 
-        Longest match wins and Allow wins a tie (RFC 9309, 2.2.2); both are protego's rules.
+    def start(self) -> str:
+        """Record that the robots.txt fetch is handed out; return the URL to fetch.
+
+        Raises:
+            MisuseError: no robots.txt fetch is due.
         """
-        if self.status is RobotsStatus.UNREACHABLE:
-            return False
-        if self._rules is None:
-            return True
-        return bool(self._rules.can_fetch(url, self._token))
+        if not self.needs_fetch:
+            raise MisuseError(f"no robots.txt fetch is due for {self.url} ({self.status.value})")
+        self.status = RobotsStatus.PENDING
+        return self.url
+
+    def observe(self, outcome: Outcome, *, now: float, retry_delay: float, give_up: bool) -> None:
+        """Apply the outcome of the robots.txt fetch (the transition table above).
+
+        ``retry_delay`` is how long to wait before asking again after a failure; ``give_up``
+        says this failure used the last try.
+
+        Raises:
+            MisuseError: no robots.txt fetch is pending.
+        """
+        if self.status is not RobotsStatus.PENDING:
+            raise MisuseError(f"no robots.txt fetch is pending for {self.url}")
+        if isinstance(outcome, Failure):
+            self._failed(outcome, now=now, retry_delay=retry_delay, give_up=give_up)
+            return
+        status = outcome.status
+        if 200 <= status < 300:
+            self._decide(RobotsRules.parse(outcome.body, self._token))
+        elif 300 <= status < 400:
+            self._redirect(outcome.location)
+        elif 400 <= status < 500 and status != 429:
+            self._decide(ALLOW_ALL)
+        else:
+            reason = (SkipReason.ROBOTS_UNREACHABLE, f"{self.url} answered HTTP {status}")
+            self._retry_or_give_up(reason, now=now, retry_delay=retry_delay, give_up=give_up)
+
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` (request form) may be fetched. Only meaningful once :attr:`decided`."""
+        return self.rules.allows(url)
+
+    def _failed(self, failure: Failure, *, now: float, retry_delay: float, give_up: bool) -> None:
+        reason = (failure.kind, f"{self.url}: {failure.message}")
+        give_up = give_up or not failure.retryable
+        self._retry_or_give_up(reason, now=now, retry_delay=retry_delay, give_up=give_up)
+
+    def _retry_or_give_up(
+        self, reason: RecordError, *, now: float, retry_delay: float, give_up: bool
+    ) -> None:
+        self.failures += 1
+        self.reason = reason
+        if give_up:
+            self.rules = DISALLOW_ALL
+            self.status = RobotsStatus.UNREACHABLE
+        else:
+            self.status = RobotsStatus.RETRY
+            self.retry_at = now + retry_delay
+
+    def _redirect(self, location: str | None) -> None:
+        if location is None or len(self.chain) >= ROBOTS_MAX_REDIRECTS:
+            self._decide(ALLOW_ALL)
+            return
+        try:
+            target = resolve(self.url, location)
+        except InvalidURL:
+            self._decide(ALLOW_ALL)
+            return
+        self.chain = (*self.chain, self.url)
+        self.url = target
+        self.status = RobotsStatus.REDIRECTED
+
+    def _decide(self, rules: RobotsRules) -> None:
+        self.rules = rules
+        self.status = RobotsStatus.READY

@@ -5,95 +5,70 @@ The scheduler is the whole crawl policy with the I/O taken out. An engine drives
 1. ``next_action(now)`` returns a :class:`Fetch` to perform, :class:`Wait` until a time,
    :data:`IDLE` (wait for an in-flight fetch) or :data:`DONE`.
 2. The engine fetches, then calls ``prepare(fetch, outcome)`` from any thread (it parses HTML,
-   the expensive part, without touching shared state) and ``observe(observation, now)`` from the
-   thread that owns the scheduler.
-3. ``drain()`` hands over what must be persisted: finished records, newly discovered URLs, and
-   URLs skipped by robots.txt.
+   the expensive part, without touching shared state) and ``observe(observation, now)`` from
+   the thread that owns the scheduler.
+3. ``drain()`` hands over what must be persisted, as one :class:`Changes` batch.
 
-Rules applied in ``observe``: 2xx HTML pages have their links admitted at depth + 1 (up to
-``max_depth``); redirects are followed by admitting the target at the same depth, with loops
-and over-long chains recorded as errors; 429, 502, 503, 504 and retryable failures are retried
-with full-jitter backoff, and 429/503 also pause the whole host (for Retry-After, capped, when
-given); other statuses are final. Time is always a parameter; nothing here reads a clock.
+Every fetch carries an id; observing an id that was never handed out, or observing one twice,
+raises :class:`MisuseError`, as does time that runs backwards. Policy lives in one object per
+concern: the frontier (:mod:`.frontier`, with the pacer and the trap guards), robots.txt
+(:mod:`.robots`), links (:mod:`.links`) and outcome rules (:mod:`.outcomes`). Time is always a
+parameter; nothing here reads a clock.
 """
 
 from __future__ import annotations
 
-import heapq
+import enum
+import math
 import random
 from collections import Counter
-from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from spindle.crawl.core.config import CrawlConfig
-from spindle.crawl.core.events import (
+from spindle.crawl.core.errors import MisuseError
+from spindle.crawl.core.frontier import Admission, Frontier, MemoryFrontier
+from spindle.crawl.core.links import LinkExtractor, is_html
+from spindle.crawl.core.outcomes import (
+    HOST_PAUSE_STATUSES,
+    RedirectRefused,
+    Verdict,
+    fetched_record,
+    judge,
+    redirect_target,
+    unfetched_record,
+)
+from spindle.crawl.core.robots import MAX_ROBOTS_BYTES, HostRobots, RobotsStatus
+from spindle.crawl.core.urls import LinkResolver, Scope, canonicalize, host_key
+from spindle.crawl.core.values import (
     DONE,
     IDLE,
     Action,
+    Changes,
+    CrawlStats,
+    Entry,
+    ErrorKind,
     Failure,
     Fetch,
     FetchKind,
+    Observation,
     Outcome,
     PageRecord,
+    RecordError,
     Response,
+    Resumed,
+    Skip,
+    SkipReason,
+    TrapRule,
     Wait,
 )
-from spindle.crawl.core.hosts import Entry, Host
-from spindle.crawl.core.links import LinkExtractor, ParsedPage, is_html
-from spindle.crawl.core.robots import MAX_ROBOTS_BYTES, HostRobots, RobotsStatus
-from spindle.crawl.core.traps import TrapGuard
-from spindle.crawl.core.urls import InvalidURL, LinkResolver, Scope, canonicalize, host_key
-from spindle.sync import Backoff, TokenBucket, retry_after
+from spindle.sync.backoff import Backoff, retry_after
 
-__all__ = ["Changes", "CrawlScheduler", "CrawlStats", "Observation", "Skip"]
-
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-HOST_PAUSE_STATUSES = frozenset({429, 503})
-ROBOTS_MAX_REDIRECTS = 5
+__all__ = ["CrawlScheduler"]
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """A fetch, its outcome and, for HTML pages, what the page says."""
-
-    fetch: Fetch
-    outcome: Outcome
-    page: ParsedPage | None
-
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A URL that will never be fetched, and why (``robots`` or ``robots_unreachable``)."""
-
-    url: str
-    depth: int
-    parent: str | None
-    reason: str
-
-
-@dataclass(slots=True)
-class Changes:
-    """What happened since the last :meth:`CrawlScheduler.drain`, to persist atomically."""
-
-    records: list[PageRecord] = field(default_factory=list)
-    discovered: list[Entry] = field(default_factory=list)
-    skipped: list[Skip] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.records or self.discovered or self.skipped)
-
-
-@dataclass(slots=True)
-class CrawlStats:
-    """Running counts for progress displays and the final summary (this run only)."""
-
-    pages: int = 0
-    bytes: int = 0
-    retries: int = 0
-    robots_fetches: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    refused: Counter[str] = field(default_factory=Counter)
+class _Phase(enum.Enum):
+    NEW = "new"
+    RUNNING = "running"
+    STOPPING = "stopping"
 
 
 class CrawlScheduler:
@@ -102,133 +77,183 @@ class CrawlScheduler:
     >>> sched = CrawlScheduler(CrawlConfig(seeds=("http://a.test/",), obey_robots=False))
     >>> sched.start(now=0.0)
     >>> action = sched.next_action(now=0.0)
-    >>> action.url, action.depth
-    ('http://a.test/', 0)
+    >>> action.id, action.url, action.depth
+    (1, 'http://a.test/', 0)
     >>> sched.next_action(now=0.0)
     IDLE
+    >>> sched
+    <CrawlScheduler pages=0 queued=0 in_flight=1 hosts=1 seen=1>
     """
 
-    def __init__(self, config: CrawlConfig, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        config: CrawlConfig,
+        *,
+        rng: random.Random | None = None,
+        frontier: Frontier | None = None,
+    ) -> None:
         self.config = config
         self.stats = CrawlStats()
         self._scope = Scope.from_seeds(config.scope, config.seeds)
         self._extractor = LinkExtractor(LinkResolver(self._scope))
-        self._traps = TrapGuard(config.traps)
         self._backoff = Backoff(
             base=config.backoff_base,
             cap=config.backoff_cap,
             max_attempts=config.retries + 1,
             rng=rng or random.Random(),
         )
-        self._seen: set[str] = set()
-        self._hosts: dict[str, Host] = {}
-        self._heap: list[tuple[float, int, Host]] = []
-        self._seq = 0
-        self._in_flight = 0
+        interval = 1.0 / config.rate if config.rate > 0 else 0.0
+        self._frontier: Frontier = frontier or MemoryFrontier(
+            config.traps, interval=interval, concurrency=config.host_concurrency
+        )
+        self._robots: dict[str, HostRobots] = {}
+        self._host_failures: Counter[str] = Counter()
+        self._outstanding: dict[int, tuple[Fetch, str]] = {}
+        self._last_id = 0
         self._pages_in_flight = 0
         self._pages_done = 0
-        self._stopping = False
+        self._phase = _Phase.NEW
+        self._now = -math.inf
         self._changes = Changes()
 
     def __repr__(self) -> str:
-        queued = sum(host.queued for host in self._hosts.values())
         return (
-            f"<CrawlScheduler pages={self._pages_done} queued={queued} "
-            f"in_flight={self._in_flight} hosts={len(self._hosts)} seen={len(self._seen)}>"
+            f"<CrawlScheduler pages={self._pages_done} queued={self._frontier.queued} "
+            f"in_flight={len(self._outstanding)} hosts={len(self._robots)} "
+            f"seen={self._frontier.seen}>"
         )
 
-    # -- starting and resuming ---------------------------------------------------------------
+    # -- starting, resuming, stopping -----------------------------------------------------------
 
     def start(self, now: float) -> None:
-        """Begin a fresh crawl: admit the seeds at depth 0."""
-        for seed in self.config.seeds:
-            self._admit(seed, 0, None, now)
+        """Begin a fresh crawl: admit the seeds at depth 0.
 
-    def resume(self, queued: list[Entry], seen: list[str], pages_done: int, now: float) -> None:
-        """Continue a crawl from persisted state instead of :meth:`start`."""
-        self._pages_done = pages_done
-        self._seen.update(seen)
-        for url in seen:
-            self._traps.check(url)
-        for entry in queued:
-            self._host(entry.url).push(entry)
-        for host in self._hosts.values():
-            self._schedule(host, now)
+        Raises:
+            MisuseError: the crawl was already started or resumed.
+        """
+        self._begin(now)
+        for seed in self.config.seeds:
+            self._admit(Entry(seed, canonicalize(seed), 0, None), now)
+
+    def resume(self, state: Resumed, now: float) -> None:
+        """Continue a crawl from persisted state instead of :meth:`start`.
+
+        Raises:
+            MisuseError: the crawl was already started or resumed.
+        """
+        self._begin(now)
+        self._pages_done = state.pages_done
+        self._frontier.restore(state.admitted, state.refused)
+        for entry in state.queued:
+            self._robots_of(host_key(entry.url))
+            self._frontier.push(entry, now)
 
     def stop(self) -> None:
         """Hand out no more fetches; :meth:`next_action` reports DONE once in-flight ones end."""
-        self._stopping = True
+        if self._phase is _Phase.RUNNING:
+            self._phase = _Phase.STOPPING
+
+    def _begin(self, now: float) -> None:
+        if self._phase is not _Phase.NEW:
+            raise MisuseError("the crawl was already started")
+        self._tick(now)
+        self._phase = _Phase.RUNNING
 
     # -- decisions ------------------------------------------------------------------------------
 
     @property
     def in_flight(self) -> int:
         """Fetches handed out and not yet observed."""
-        return self._in_flight
+        return len(self._outstanding)
 
     @property
     def queued(self) -> int:
-        """URLs waiting in the frontier (retries included)."""
-        return sum(host.queued for host in self._hosts.values())
+        """URLs waiting in the frontier, retries included."""
+        return self._frontier.queued
 
     def next_action(self, now: float) -> Action:
-        """Decide what to do at monotonic time ``now``."""
-        if self._stopping or self._budget_spent():
-            return IDLE if self._in_flight else DONE
-        heap = self._heap
-        concurrency = self.config.host_concurrency
-        while heap:
-            when, _, host = heap[0]
-            if host.heap_time != when:
-                heapq.heappop(heap)
-                continue
-            if when > now:
-                return Wait(when)
-            heapq.heappop(heap)
-            host.heap_time = None
-            ready = host.ready_time(now, concurrency)
+        """Decide what to do at monotonic time ``now``.
+
+        Raises:
+            MisuseError: the crawl was not started, or ``now`` is earlier than a previous call's.
+        """
+        if self._phase is _Phase.NEW:
+            raise MisuseError("call start() or resume() before next_action()")
+        self._tick(now)
+        if self._phase is _Phase.STOPPING or self._budget_spent():
+            return IDLE if self._outstanding else DONE
+        frontier = self._frontier
+        while True:
+            ready = frontier.next_ready(now)
             if ready is None:
-                continue
-            if ready > now:
-                self._push(host, ready)
-                continue
-            fetch = self._dispatch(host, now)
-            self._schedule(host, now)
-            return fetch
-        return IDLE if self._in_flight else DONE
+                return IDLE if self._outstanding else DONE
+            if isinstance(ready, Wait):
+                return ready
+            robots = self._robots[ready]
+            if robots.needs_fetch:
+                return self._robots_fetch(ready, robots, now)
+            entry = self._take_allowed(ready, robots, now)
+            if entry is not None:
+                frontier.start(ready, now)
+                self._pages_in_flight += 1
+                return self._hand_out(
+                    ready,
+                    FetchKind.PAGE,
+                    entry.url,
+                    entry.key,
+                    entry.depth,
+                    entry.parent,
+                    entry.attempt,
+                    self.config.max_bytes,
+                    entry.redirect_chain,
+                )
 
     def _budget_spent(self) -> bool:
         limit = self.config.max_pages
         return limit is not None and self._pages_done + self._pages_in_flight >= limit
 
-    def _dispatch(self, host: Host, now: float) -> Fetch:
-        host.in_flight += 1
-        self._in_flight += 1
-        host.take_token(now)
-        if host.robots.status in (RobotsStatus.UNKNOWN, RobotsStatus.RETRY):
-            host.robots.start()
-            self.stats.robots_fetches += 1
-            return Fetch(
-                url=f"{host.key}/robots.txt",
-                kind=FetchKind.ROBOTS,
-                depth=-1,
-                parent=None,
-                attempt=host.robots.failures + 1,
-                max_bytes=MAX_ROBOTS_BYTES,
-                max_redirects=ROBOTS_MAX_REDIRECTS,
-            )
-        entry = host.pop(now)
-        self._pages_in_flight += 1
-        return Fetch(
-            url=entry.url,
-            kind=FetchKind.PAGE,
-            depth=entry.depth,
-            parent=entry.parent,
-            attempt=entry.attempt,
-            max_bytes=self.config.max_bytes,
-            max_redirects=0,
-            redirect_chain=entry.redirect_chain,
+    def _take_allowed(self, host: str, robots: HostRobots, now: float) -> Entry | None:
+        """Pop the host's next URL that robots.txt allows, skipping the others (they were
+        queued before the host's robots.txt was known)."""
+        while (entry := self._frontier.pop(host, now)) is not None:
+            if robots.allows(entry.url):
+                return entry
+            self._skip(entry, SkipReason.ROBOTS)
+        return None
+
+    def _robots_fetch(self, host: str, robots: HostRobots, now: float) -> Fetch:
+        url = robots.start()
+        self._frontier.start(host, now)
+        self._frontier.block(host, math.inf, now)
+        self.stats.robots_fetches += 1
+        return self._hand_out(
+            host,
+            FetchKind.ROBOTS,
+            url,
+            url,
+            0,
+            None,
+            robots.failures + 1,
+            MAX_ROBOTS_BYTES,
+            robots.chain,
         )
+
+    def _hand_out(
+        self,
+        host: str,
+        kind: FetchKind,
+        url: str,
+        key: str,
+        depth: int,
+        parent: str | None,
+        attempt: int,
+        max_bytes: int,
+        chain: tuple[str, ...],
+    ) -> Fetch:
+        self._last_id += 1
+        fetch = Fetch(self._last_id, url, key, kind, depth, parent, attempt, max_bytes, chain)
+        self._outstanding[fetch.id] = (fetch, host)
+        return fetch
 
     # -- facts ----------------------------------------------------------------------------------
 
@@ -247,201 +272,173 @@ class CrawlScheduler:
         return Observation(fetch, outcome, page)
 
     def observe(self, observation: Observation, now: float) -> None:
-        """Apply the result of a fetch handed out by :meth:`next_action`."""
-        fetch, outcome = observation.fetch, observation.outcome
-        host = self._hosts[host_key(fetch.url)]
-        host.in_flight -= 1
-        self._in_flight -= 1
+        """Apply the outcome of a fetch handed out by :meth:`next_action`.
+
+        Raises:
+            MisuseError: the fetch was never handed out, was observed already, or differs from
+                the one handed out under its id; or ``now`` runs backwards.
+        """
+        fetch = observation.fetch
+        handed = self._outstanding.get(fetch.id)
+        if handed is None:
+            raise MisuseError(
+                f"fetch {fetch.id} ({fetch.url}) was never handed out or was observed already"
+            )
+        if handed[0] != fetch:
+            raise MisuseError(f"fetch {fetch.id} is not the fetch handed out under that id")
+        self._tick(now)
+        del self._outstanding[fetch.id]
+        host = handed[1]
+        self._frontier.finish(host, now)
         if fetch.kind is FetchKind.ROBOTS:
-            self._observe_robots(host, fetch, outcome, now)
+            self._observe_robots(host, fetch, observation.outcome, now)
         else:
             self._pages_in_flight -= 1
             self._observe_page(host, observation, now)
-        self._schedule(host, now)
 
     def drain(self) -> Changes:
         """Return and forget the changes since the last call."""
         changes, self._changes = self._changes, Changes()
         return changes
 
-    def _observe_robots(self, host: Host, fetch: Fetch, outcome: Outcome, now: float) -> None:
-        robots = host.robots
-        give_up = not self._backoff.allows(fetch.attempt)
-        robots.observe(
-            outcome, now=now, retry_delay=self._backoff.delay(fetch.attempt), give_up=give_up
-        )
-        if robots.status is RobotsStatus.UNREACHABLE:
-            for entry in host.drain():
-                self._skip(entry, "robots_unreachable")
-        elif robots.status is RobotsStatus.READY:
-            if robots.crawl_delay:
-                host.slow_to(robots.crawl_delay)
-            for entry in host.remove_if(lambda e: not robots.allows(e.url)):
-                self._skip(entry, "robots")
+    def _tick(self, now: float) -> None:
+        if not now >= self._now or not math.isfinite(now):
+            raise MisuseError(f"time must be finite and never run backwards ({self._now} -> {now})")
+        self._now = now
 
-    def _observe_page(self, host: Host, observation: Observation, now: float) -> None:
+    def _observe_robots(self, host: str, fetch: Fetch, outcome: Outcome, now: float) -> None:
+        robots = self._robots[host]
+        robots.observe(
+            outcome,
+            now=now,
+            retry_delay=self._backoff.delay(fetch.attempt),
+            give_up=not self._backoff.allows(fetch.attempt),
+        )
+        frontier = self._frontier
+        if robots.status is RobotsStatus.RETRY:
+            frontier.block(host, robots.retry_at, now)
+            return
+        frontier.block(host, -math.inf, now)
+        if robots.status is RobotsStatus.UNREACHABLE:
+            for entry in frontier.drain(host, now):
+                self._skip(entry, SkipReason.ROBOTS_UNREACHABLE, error=robots.reason)
+        elif robots.status is RobotsStatus.READY and robots.rules.crawl_delay:
+            asked = robots.rules.crawl_delay
+            if asked > self.config.max_crawl_delay:
+                self.stats.capped_crawl_delays[host] = asked
+            frontier.set_interval(host, min(asked, self.config.max_crawl_delay), now)
+
+    def _observe_page(self, host: str, observation: Observation, now: float) -> None:
         fetch, outcome = observation.fetch, observation.outcome
-        if self._should_retry(fetch, outcome):
+        verdict = judge(outcome, may_retry=self._backoff.allows(fetch.attempt))
+        if verdict is Verdict.RETRY:
             self._retry(host, fetch, outcome, now)
             return
+        self._pages_done += 1
         if isinstance(outcome, Failure):
-            self._finish(fetch, outcome, error=(outcome.kind, outcome.message))
+            self._record(fetched_record(fetch, outcome))
             return
-        if outcome.status in RETRY_STATUSES:
-            message = f"HTTP {outcome.status} after {fetch.attempt} attempts"
-            self._finish(fetch, outcome, error=(f"http_{outcome.status}", message))
+        if verdict is Verdict.FAILED:
+            error = (ErrorKind.HTTP_STATUS, f"HTTP {outcome.status} after {fetch.attempt} attempts")
+            self._record(fetched_record(fetch, outcome, error=error))
             return
-        host.failures = 0
-        if 300 <= outcome.status < 400 and outcome.location:
+        self._host_failures.pop(host, None)
+        if verdict is Verdict.REDIRECT:
             self._follow_redirect(fetch, outcome, now)
             return
         page = observation.page
-        self._finish(fetch, outcome, page=page)
+        self._record(fetched_record(fetch, outcome, page=page))
         if page is not None and fetch.depth < self.config.max_depth:
             for link in page.links:
-                self._admit(link, fetch.depth + 1, fetch.url, now)
+                self._admit(Entry(link.url, link.key, fetch.depth + 1, fetch.url), now)
 
-    def _should_retry(self, fetch: Fetch, outcome: Outcome) -> bool:
-        if isinstance(outcome, Failure):
-            retryable = outcome.retryable
-        else:
-            retryable = outcome.status in RETRY_STATUSES
-        return retryable and self._backoff.allows(fetch.attempt)
-
-    def _retry(self, host: Host, fetch: Fetch, outcome: Outcome, now: float) -> None:
+    def _retry(self, host: str, fetch: Fetch, outcome: Outcome, now: float) -> None:
         self.stats.retries += 1
         delay = self._backoff.delay(fetch.attempt)
         if isinstance(outcome, Response) and outcome.status in HOST_PAUSE_STATUSES:
-            host.failures += 1
+            self._host_failures[host] += 1
             asked = retry_after(outcome.retry_after, outcome.fetched_at)
             if asked is not None:
                 delay = min(asked, self.config.retry_after_cap)
             else:
-                delay = self._backoff.delay(host.failures)
-            host.paused_until = max(host.paused_until, now + delay)
-        entry = Entry(fetch.url, fetch.depth, fetch.parent, fetch.attempt + 1, fetch.redirect_chain)
-        host.push_retry(entry, now + delay)
+                delay = self._backoff.delay(self._host_failures[host])
+            self._frontier.pause(host, now + delay, now)
+        again = Entry(
+            fetch.url, fetch.key, fetch.depth, fetch.parent, fetch.attempt + 1, fetch.redirect_chain
+        )
+        self._changes.retried.append(again)
+        self._frontier.push_retry(again, now + delay, now)
 
     def _follow_redirect(self, fetch: Fetch, outcome: Response, now: float) -> None:
-        assert outcome.location is not None
-        try:
-            target = canonicalize(urljoin(fetch.url, outcome.location))
-        except InvalidURL as exc:
-            self._finish(fetch, outcome, error=("bad_redirect", str(exc)))
+        assert outcome.location is not None  # judge() said REDIRECT
+        target = redirect_target(fetch, outcome.location, self.config.max_redirects)
+        if isinstance(target, RedirectRefused):
+            error, final = target.error, target.target
+            self._record(fetched_record(fetch, outcome, final_url=final, error=error))
             return
-        chain = (*fetch.redirect_chain, fetch.url)
-        if target in chain:
-            self._finish(
-                fetch, outcome, final_url=target, error=("redirect_loop", " -> ".join(chain))
-            )
-        elif len(chain) > self.config.max_redirects:
-            message = f"more than {self.config.max_redirects} redirects"
-            self._finish(fetch, outcome, final_url=target, error=("too_many_redirects", message))
-        else:
-            self._finish(fetch, outcome, final_url=target)
-            if self._scope.allows(target):
-                self._admit(target, fetch.depth, fetch.url, now, chain)
+        self._record(fetched_record(fetch, outcome, final_url=target.url))
+        if self._scope.allows(target.url):
+            chain = (*fetch.redirect_chain, fetch.url)
+            self._admit(Entry(target.url, target.key, fetch.depth, fetch.url, 1, chain), now)
 
-    def _finish(
-        self,
-        fetch: Fetch,
-        outcome: Outcome,
-        *,
-        page: ParsedPage | None = None,
-        final_url: str | None = None,
-        error: tuple[str, str] | None = None,
-    ) -> None:
-        self._pages_done += 1
+    def _record(self, record: PageRecord) -> None:
         stats = self.stats
         stats.pages += 1
-        if error is not None:
-            stats.errors[error[0]] += 1
-        if isinstance(outcome, Response):
-            stats.statuses[outcome.status] += 1
-            stats.bytes += len(outcome.body)
-            record = PageRecord(
-                url=fetch.url,
-                final_url=final_url or fetch.url,
-                status=outcome.status,
-                depth=fetch.depth,
-                parent=fetch.parent,
-                content_type=outcome.content_type,
-                bytes=len(outcome.body),
-                links=page.link_count if page else 0,
-                fetched_at=outcome.fetched_at,
-                elapsed_ms=outcome.elapsed * 1000.0,
-                attempts=fetch.attempt,
-                error=error,
-                truncated=outcome.truncated,
-                noindex=page.noindex if page else False,
-            )
-        else:
-            record = PageRecord(
-                url=fetch.url,
-                final_url=None,
-                status=None,
-                depth=fetch.depth,
-                parent=fetch.parent,
-                content_type=None,
-                bytes=0,
-                links=0,
-                fetched_at=outcome.fetched_at,
-                elapsed_ms=outcome.elapsed * 1000.0,
-                attempts=fetch.attempt,
-                error=error,
-            )
+        if record.status is not None:
+            stats.fetched += 1
+            stats.statuses[record.status] += 1
+            stats.bytes += record.bytes
+        if record.error is not None:
+            stats.errors[record.error[0]] += 1
         self._changes.records.append(record)
 
-    # -- the frontier ---------------------------------------------------------------------------
+    # -- admission --------------------------------------------------------------------------------
 
-    def _admit(
-        self,
-        url: str,
-        depth: int,
-        parent: str | None,
-        now: float,
-        chain: tuple[str, ...] = (),
-    ) -> None:
-        if url in self._seen:
+    def _admit(self, entry: Entry, now: float) -> None:
+        verdict = self._frontier.admit(entry)
+        if verdict is Admission.SEEN:
             return
-        self._seen.add(url)
-        refused = self._traps.check(url)
-        if refused is not None:
-            self.stats.refused[refused] += 1
+        if isinstance(verdict, TrapRule):
+            self._skip(entry, SkipReason.TRAP, rule=verdict)
             return
-        entry = Entry(url, depth, parent, 1, chain)
         self._changes.discovered.append(entry)
-        host = self._host(url)
-        robots = host.robots
-        if robots.decided and not robots.allows(url):
-            unreachable = robots.status is RobotsStatus.UNREACHABLE
-            self._skip(entry, "robots_unreachable" if unreachable else "robots")
+        robots = self._robots_of(host_key(entry.url))
+        if robots.decided and not robots.allows(entry.url):
+            if robots.status is RobotsStatus.UNREACHABLE:
+                self._skip(entry, SkipReason.ROBOTS_UNREACHABLE, error=robots.reason)
+            else:
+                self._skip(entry, SkipReason.ROBOTS)
             return
-        host.push(entry)
-        self._schedule(host, now)
+        self._frontier.push(entry, now)
 
-    def _skip(self, entry: Entry, reason: str) -> None:
-        self.stats.refused[reason] += 1
-        self._changes.skipped.append(Skip(entry.url, entry.depth, entry.parent, reason))
+    def _skip(
+        self,
+        entry: Entry,
+        reason: SkipReason,
+        *,
+        rule: TrapRule | None = None,
+        error: RecordError | None = None,
+    ) -> None:
+        skip = Skip(entry.url, entry.key, entry.depth, entry.parent, reason, rule)
+        self.stats.skipped[reason] += 1
+        if rule is not None:
+            self.stats.traps[rule] += 1
+        self._changes.skipped.append(skip)
+        if entry.depth == 0 and entry.parent is None:  # every seed gets a record
+            self._record(unfetched_record(entry, error or _skip_error(skip)))
 
-    def _host(self, url: str) -> Host:
-        key = host_key(url)
-        host = self._hosts.get(key)
-        if host is None:
-            robots = HostRobots(self.config.robots_token)
+    def _robots_of(self, host: str) -> HostRobots:
+        robots = self._robots.get(host)
+        if robots is None:
+            robots = self._robots[host] = HostRobots(host, self.config.robots_token)
             if not self.config.obey_robots:
                 robots.allow_all()
-            rate = self.config.rate
-            bucket = TokenBucket(rate, 1.0) if rate > 0 else None
-            host = self._hosts[key] = Host(key, robots, bucket)
-        return host
+        return robots
 
-    def _schedule(self, host: Host, now: float) -> None:
-        ready = host.ready_time(now, self.config.host_concurrency)
-        if ready is not None and (host.heap_time is None or ready < host.heap_time):
-            self._push(host, ready)
 
-    def _push(self, host: Host, when: float) -> None:
-        self._seq += 1
-        host.heap_time = when
-        heapq.heappush(self._heap, (when, self._seq, host))
+def _skip_error(skip: Skip) -> RecordError:
+    if skip.rule is not None:
+        return skip.reason, f"refused by the {skip.rule.value} trap guard"
+    if skip.reason is SkipReason.ROBOTS:
+        return skip.reason, "disallowed by robots.txt"
+    return skip.reason, "robots.txt could not be fetched"

@@ -1,6 +1,6 @@
 """Spider-trap guards: refuse URLs that a generated site could produce without end.
 
-Rules (each refusal is reported under its name):
+Rules (each refusal is reported as its :class:`~spindle.crawl.core.values.TrapRule`):
 
 ``url_too_long``      the canonical URL is longer than ``max_url_length``;
 ``path_too_deep``     the path has more than ``max_path_depth`` segments;
@@ -17,6 +17,7 @@ from collections import Counter
 
 from spindle.crawl.core.config import TrapLimits
 from spindle.crawl.core.urls import host_key
+from spindle.crawl.core.values import TrapRule
 
 __all__ = ["TrapGuard", "repeated_run"]
 
@@ -49,34 +50,34 @@ class TrapGuard:
         self._variants: Counter[str] = Counter()
         self._per_host: Counter[str] = Counter()
 
-    def check(self, url: str) -> str | None:
-        """Return the name of the rule that refuses ``url``, or None after admitting it.
+    def check(self, url: str) -> TrapRule | None:
+        """Return the rule that refuses ``url``, or None after admitting it.
 
         Admission is counted: call once per distinct URL.
 
         >>> guard = TrapGuard(TrapLimits(max_query_variants=1))
         >>> guard.check("http://a.test/cal?m=1"), guard.check("http://a.test/cal?m=2")
-        (None, 'query_variants')
+        (None, <TrapRule.QUERY_VARIANTS: 'query_variants'>)
         """
         limits = self._limits
         if len(url) > limits.max_url_length:
-            return "url_too_long"
+            return TrapRule.URL_TOO_LONG
         rest = url.partition("://")[2]
         path_and_query = rest[rest.find("/") :] if "/" in rest else "/"
         path, has_query, _ = path_and_query.partition("?")
         segments = [s for s in path.split("/") if s]
         if len(segments) > limits.max_path_depth:
-            return "path_too_deep"
+            return TrapRule.PATH_TOO_DEEP
         if len(segments) > limits.max_repeats and repeated_run(segments, limits.max_repeats):
-            return "repeated_path"
+            return TrapRule.REPEATED_PATH
         host = host_key(url)
         cap = limits.max_pages_per_host
         if cap is not None and self._per_host[host] >= cap:
-            return "host_page_cap"
+            return TrapRule.HOST_PAGE_CAP
         if has_query:
             key = host + path
             if self._variants[key] >= limits.max_query_variants:
-                return "query_variants"
+                return TrapRule.QUERY_VARIANTS
             self._variants[key] += 1
         self._per_host[host] += 1
         return None

@@ -1,13 +1,22 @@
-"""URL rules: which URLs a crawl may hold, in what canonical form, and which are in scope.
+"""URL rules: which URLs a crawl may hold, the form it requests, the form it deduplicates by.
 
-Rules, in the order they are applied:
+Every URL has two forms, and each is used for one purpose only:
 
-1. Only ``http`` and ``https`` URLs with a host are crawlable.
-2. The canonical form is w3lib's ``canonicalize_url`` (percent-encoding normalised, query
-   arguments sorted, fragment dropped) with the scheme's default port removed, so
-   ``HTTP://Example.com:80/a#x`` and ``http://example.com/a`` are one URL.
-3. Scope compares hosts: ``host`` keeps the seeds' exact host and port, ``domain`` keeps the
-   seeds' hosts and their subdomains (a leading ``www.`` on a seed is ignored), ``any`` keeps all.
+1. The **request form** (:func:`normalize`) is the URL as the page wrote it, normalised only as
+   a browser would: scheme and host lower-cased (IDNA for non-ASCII hosts), the scheme's
+   default port dropped, dot segments removed, unsafe characters percent-encoded (w3lib's
+   ``safe_url_string``), the fragment and any ``user:password@`` dropped. The query keeps its
+   order. It goes on the wire and is what robots.txt rules are matched against, so a server
+   receives exactly the URL its page linked to.
+2. The **key** (:func:`canonicalize`) is w3lib's ``canonicalize_url`` of the request form
+   (query arguments sorted, percent-encoding normalised). It is only used to decide whether
+   two URLs are the same page.
+
+Only ``http`` and ``https`` URLs with a host are crawlable; anything else raises
+:class:`InvalidURL`, and so does every malformed URL (a broken ``[`` host, a bad port), never
+a bare ``ValueError``. Scope compares hosts: ``host`` keeps the seeds' exact host and port,
+``domain`` keeps the seeds' hosts and their subdomains (a leading ``www.`` on a seed is
+ignored), ``any`` keeps all.
 
 Resolving a link is the expensive step of a crawl (one call per ``href``), so
 :class:`LinkResolver` caches by the pair (base directory, href), which is exact for every href
@@ -19,63 +28,153 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from w3lib.url import canonicalize_url
+from w3lib.url import canonicalize_url, safe_url_string
+
+from spindle.crawl.core.values import Link
 
 __all__ = [
+    "Credentials",
     "InvalidURL",
     "LinkResolver",
     "Scope",
     "ScopeRule",
     "canonicalize",
     "host_key",
+    "normalize",
+    "resolve",
+    "split_credentials",
 ]
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _RESOLVER_CACHE_LIMIT = 200_000
+# WHATWG URL parsing strips leading and trailing C0 controls and spaces, and every tab and
+# newline inside.
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+_TAB_AND_NEWLINES = str.maketrans("", "", "\t\n\r")
+
+Credentials = tuple[str, str]
+"""A user name and a password, as given in ``http://user:password@host/``."""
 
 
 class InvalidURL(ValueError):
     """A URL that a crawl can never fetch; the message says why."""
 
 
-def canonicalize(url: str) -> str:
-    """Return the canonical form of an absolute http(s) URL.
-
-    Raises:
-        InvalidURL: the scheme is not http or https, the host is missing or malformed.
-
-    >>> canonicalize("HTTP://Example.COM:80/a/../b?y=2&x=1#top")
-    'http://example.com/b?x=1&y=2'
-    >>> canonicalize("ftp://example.com/")
-    Traceback (most recent call last):
-    ...
-    spindle.crawl.core.urls.InvalidURL: ftp://example.com/: only http and https URLs can be crawled
-    """
+def _split(url: str) -> tuple[str, str, str, str]:
+    """Check ``url`` and return (scheme, netloc without userinfo, path, query)."""
+    text = url.strip(_C0_AND_SPACE).translate(_TAB_AND_NEWLINES)
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         scheme = parts.scheme.lower()
         if scheme not in _DEFAULT_PORTS:
             raise InvalidURL(f"{url}: only http and https URLs can be crawled")
         if not parts.hostname:
             raise InvalidURL(f"{url}: the URL has no host")
         parts.port  # noqa: B018 - raises ValueError on a malformed port
-        canonical: str = canonicalize_url(url.strip(), keep_fragments=False)
     except ValueError as exc:
         if isinstance(exc, InvalidURL):
             raise
         raise InvalidURL(f"{url}: {exc}") from exc
+    return scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query
+
+
+def _remove_dot_segments(path: str) -> str:
+    # urljoin applies RFC 3986's remove_dot_segments to the path of an absolute-path reference.
+    return urlsplit(urljoin("http://h/", path)).path
+
+
+def normalize(url: str) -> str:
+    """Return the request form of an absolute http(s) URL (see the module docstring).
+
+    Raises:
+        InvalidURL: not http(s), no host, or malformed.
+
+    >>> normalize("HTTP://Example.COM:80/a/./b/../c?y=2&x=1#top")
+    'http://example.com/a/c?y=2&x=1'
+    >>> normalize("https://user:secret@example.com/caf\\u00e9")
+    'https://example.com/caf%C3%A9'
+    >>> normalize("http://[::1/")
+    Traceback (most recent call last):
+    ...
+    spindle.crawl.core.urls.InvalidURL: http://[::1/: Invalid IPv6 URL
+    """
+    scheme, netloc, path, query = _split(url)
+    if "/." in path or path.startswith("."):
+        path = _remove_dot_segments(path if path.startswith("/") else "/" + path)
+    try:
+        safe: str = safe_url_string(urlunsplit((scheme, netloc, path or "/", query, "")))
+    except ValueError as exc:  # an unencodable host (IDNA) or a similar malformation
+        raise InvalidURL(f"{url}: {exc}") from exc
+    head, _, rest = safe.partition("://")
+    host, slash, tail = rest.partition("/")
     default_port = _DEFAULT_PORTS[scheme]
-    head, sep, tail = canonical.partition("//")
-    netloc, slash, rest = tail.partition("/")
-    if netloc.endswith(default_port):
-        netloc = netloc[: -len(default_port)]
-    return f"{head}{sep}{netloc}{slash}{rest}"
+    if host.endswith(default_port):
+        host = host[: -len(default_port)]
+    return f"{head}://{host}{slash or '/'}{tail}"
+
+
+def canonicalize(url: str) -> str:
+    """Return the key of a URL: two URLs with one key are one page to the crawl.
+
+    Raises:
+        InvalidURL: as :func:`normalize`.
+
+    >>> canonicalize("HTTP://Example.COM:80/%7euser/../b?y=2&x=1#top")
+    'http://example.com/b?x=1&y=2'
+    >>> canonicalize("ftp://example.com/")
+    Traceback (most recent call last):
+    ...
+    spindle.crawl.core.urls.InvalidURL: ftp://example.com/: only http and https URLs can be crawled
+    """
+    return _key(normalize(url))
+
+
+def _key(normalized: str) -> str:
+    key: str = canonicalize_url(normalized, keep_fragments=False)
+    return key
+
+
+def resolve(base: str, href: str) -> str:
+    """Resolve ``href`` against ``base`` and return the request form.
+
+    Raises:
+        InvalidURL: the result is not a crawlable URL (``urljoin``'s own ``ValueError`` on a
+            broken bracketed host included).
+
+    >>> resolve("http://a.test/docs/x.html", "../y.html#top")
+    'http://a.test/y.html'
+    """
+    try:
+        joined = urljoin(base, href.strip())
+    except ValueError as exc:
+        raise InvalidURL(f"{href}: {exc}") from exc
+    return normalize(joined)
+
+
+def split_credentials(url: str) -> tuple[str, Credentials | None]:
+    """Return ``url`` without ``user:password@``, and the credentials it carried.
+
+    >>> split_credentials("http://ann:s%40fe@a.test/x")
+    ('http://a.test/x', ('ann', 's@fe'))
+    >>> split_credentials("http://a.test/")
+    ('http://a.test/', None)
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip(), None  # malformed: normalize() will say why
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url.strip(), None
+    user, _, password = userinfo.partition(":")
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(user), unquote(password))
 
 
 def host_key(url: str) -> str:
-    """Return the politeness key of a canonical URL: ``scheme://host[:port]``.
+    """Return the politeness key of a URL in request form: ``scheme://host[:port]``.
 
     >>> host_key("https://example.com:8443/a?b")
     'https://example.com:8443'
@@ -98,7 +197,7 @@ class ScopeRule(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Decides whether a canonical URL belongs to the crawl.
+    """Decides whether a URL in request form belongs to the crawl.
 
     >>> scope = Scope.from_seeds(ScopeRule.DOMAIN, ["http://www.example.com/"])
     >>> scope.allows("https://docs.example.com/x"), scope.allows("http://example.org/")
@@ -111,7 +210,7 @@ class Scope:
 
     @classmethod
     def from_seeds(cls, rule: ScopeRule, seeds: Iterable[str]) -> Scope:
-        """Build the scope of a crawl from its canonical seed URLs."""
+        """Build the scope of a crawl from its seed URLs in request form."""
         netlocs = frozenset(_netloc(seed) for seed in seeds)
         domains = []
         for netloc in netlocs:
@@ -120,7 +219,7 @@ class Scope:
         return cls(rule, netlocs, tuple(sorted(set(domains))))
 
     def allows(self, url: str) -> bool:
-        """Return True when the canonical ``url`` is inside this scope."""
+        """Return True when ``url`` (request form) is inside this scope."""
         if self.rule is ScopeRule.ANY:
             return True
         netloc = _netloc(url)
@@ -139,60 +238,60 @@ def _depends_on_whole_base(href: str) -> bool:
 
 
 class LinkResolver:
-    """Turns the hrefs of a page into canonical, in-scope URLs, caching the work.
+    """Turns the hrefs of a page into in-scope :class:`Link` values, caching the work.
 
     Length and trap limits are not applied here: the frontier applies them, so that every
     refusal is counted.
 
-    Not thread-safe for writes in the strict sense, but every operation on the cache is a single
-    dict operation, so concurrent use from worker threads can at worst repeat work.
+    Every operation on the cache is a single dict operation, so concurrent use from parser
+    threads can at worst repeat work.
 
     >>> resolver = LinkResolver(Scope.from_seeds(ScopeRule.HOST, ["http://a.test/"]))
-    >>> hrefs = ["y.html#top", "../z", "http://b.test/", "#x"]
-    >>> resolver.resolve("http://a.test/docs/x.html", hrefs)
-    ['http://a.test/docs/y.html', 'http://a.test/z']
+    >>> hrefs = ["y.html#top", "../z?b=1&a=2", "http://b.test/", "#x", "http://[::1/"]
+    >>> [link.url for link in resolver.resolve("http://a.test/docs/x.html", hrefs)]
+    ['http://a.test/docs/y.html', 'http://a.test/z?b=1&a=2']
     """
 
     def __init__(self, scope: Scope) -> None:
         self._scope = scope
-        self._cache: dict[tuple[str, str], str | None] = {}
+        self._cache: dict[tuple[str, str], Link | None] = {}
 
-    def resolve(self, base: str, hrefs: Iterable[str]) -> list[str]:
-        """Return the distinct canonical in-scope URLs the hrefs point to, in first-seen order.
+    def resolve(self, base: str, hrefs: Iterable[str]) -> list[Link]:
+        """Return the in-scope links the hrefs point to, once per key, in first-seen order.
 
         ``base`` is the page's base URL (its ``<base href>`` if any, else its own URL).
         Fragment-only hrefs point back at the page itself and are dropped.
         """
         base_dir = base.split("?", 1)[0].split("#", 1)[0]
         base_dir = base_dir[: base_dir.rfind("/") + 1]
-        found: dict[str, None] = {}
+        found: dict[str, Link] = {}
         cache = self._cache
         for raw in dict.fromkeys(hrefs):
             href = raw.strip()
-            # Canonical URLs have no fragment: "x.html#a" and "x.html#b" share one cache entry.
+            # Requests carry no fragment: "x.html#a" and "x.html#b" share one cache entry.
             cut = href.find("#")
             if cut > 0:
                 href = href[:cut]
             key = (base, href) if _depends_on_whole_base(href) else (base_dir, href)
             try:
-                url = cache[key]
+                link = cache[key]
             except KeyError:
-                url = self._resolve_one(key[0], href)
+                link = self._resolve_one(key[0], href)
                 if len(cache) >= _RESOLVER_CACHE_LIMIT:
                     cache.clear()
-                cache[key] = url
-            if url is not None:
-                found[url] = None
-        return list(found)
+                cache[key] = link
+            if link is not None and link.key not in found:
+                found[link.key] = link
+        return list(found.values())
 
-    def _resolve_one(self, base: str, href: str) -> str | None:
+    def _resolve_one(self, base: str, href: str) -> Link | None:
         if href.startswith("#"):
             return None
         lowered = href[:11].lower()
         if ":" in lowered and not lowered.startswith(("http:", "https:")):
             return None  # mailto:, javascript:, data:, tel: ...
         try:
-            url = canonicalize(urljoin(base, href))
+            url = resolve(base, href)
         except InvalidURL:
             return None
-        return url if self._scope.allows(url) else None
+        return Link(url, _key(url)) if self._scope.allows(url) else None

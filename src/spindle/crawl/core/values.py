@@ -12,6 +12,7 @@ and trap is an enum member, so a typo fails at import or in mypy instead of chan
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
@@ -21,6 +22,7 @@ __all__ = [
     "IDLE",
     "Action",
     "Changes",
+    "CrawlStats",
     "Done",
     "ErrorKind",
     "Failure",
@@ -35,6 +37,7 @@ __all__ = [
     "ParsedPage",
     "RecordError",
     "Response",
+    "Resumed",
     "Skip",
     "SkipReason",
     "TrapRule",
@@ -125,13 +128,15 @@ class Fetch:
 
     ``id`` is unique within a crawl; the observation of this fetch must carry this very value
     back, once. ``url`` is the URL as the page wrote it, normalised only as a browser would;
-    it is what goes on the wire and what robots.txt rules are matched against. The core
+    it is what goes on the wire and what robots.txt rules are matched against. ``key`` is its
+    canonical form, which the crawl deduplicates by (engines have no use for it). The core
     follows redirects itself (``redirect_chain`` holds the URLs before this one), so that every
     hop is deduplicated, checked against robots.txt and paced.
     """
 
     id: int
     url: str
+    key: str
     kind: FetchKind
     depth: int
     parent: str | None
@@ -320,10 +325,12 @@ class PageRecord:
     """The final word on one URL of the crawl: one JSON Lines record.
 
     Every fetched page gets one, and so does every seed, fetched or not (``status`` is None and
-    ``error`` says why).
+    ``error`` says why). ``key`` (the canonical URL) is for the store, not the output.
+    ``fetched_at`` (seconds since the epoch) is None for a URL never fetched.
     """
 
     url: str
+    key: str
     final_url: str | None
     status: int | None
     depth: int
@@ -331,7 +338,7 @@ class PageRecord:
     content_type: str | None
     bytes: int
     links: int
-    fetched_at: float
+    fetched_at: float | None
     elapsed_ms: float
     attempts: int
     error: RecordError | None = None
@@ -340,7 +347,10 @@ class PageRecord:
 
     def to_json(self) -> dict[str, Any]:
         """Return the record as a JSON-ready dict (``fetched_at`` as ISO 8601 UTC)."""
-        stamp = datetime.fromtimestamp(self.fetched_at, UTC).isoformat(timespec="milliseconds")
+        stamp = None
+        if self.fetched_at is not None:
+            moment = datetime.fromtimestamp(self.fetched_at, UTC)
+            stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return {
             "url": self.url,
             "final_url": self.final_url,
@@ -350,7 +360,7 @@ class PageRecord:
             "content_type": self.content_type,
             "bytes": self.bytes,
             "links": self.links,
-            "fetched_at": stamp.replace("+00:00", "Z"),
+            "fetched_at": stamp,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "attempts": self.attempts,
             "error": None
@@ -384,3 +394,38 @@ class Changes:
         self.discovered.extend(other.discovered)
         self.retried.extend(other.retried)
         self.skipped.extend(other.skipped)
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """What a store hands back to continue a crawl.
+
+    ``admitted`` are the (url, key) pairs of every URL admitted earlier (queued, done or
+    skipped by robots.txt), so the trap guards count them again; ``refused`` are the keys
+    the trap guards refused. ``fetched`` counts the records that carry an HTTP status.
+    """
+
+    queued: list[Entry]
+    admitted: list[tuple[str, str]]
+    refused: list[str]
+    pages_done: int
+    fetched: int
+
+
+@dataclass(slots=True)
+class CrawlStats:
+    """Running counts of this run, for the progress display and the summary.
+
+    Written by the thread that owns the scheduler; read them from that thread too.
+    """
+
+    pages: int = 0
+    fetched: int = 0
+    bytes: int = 0
+    retries: int = 0
+    robots_fetches: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[ErrorKind | SkipReason] = field(default_factory=Counter)
+    skipped: Counter[SkipReason] = field(default_factory=Counter)
+    traps: Counter[TrapRule] = field(default_factory=Counter)
+    capped_crawl_delays: dict[str, float] = field(default_factory=dict)

@@ -2,7 +2,9 @@
 
 Each turn (``turns.take_turn``, shared with the thread engine) hands changes to the writer and
 returns the fetches to start; this engine starts each as a task and waits for the first of (a
-fetch finishing, the scheduler's next ready time, a tick).
+fetch finishing, the scheduler's next ready time, a tick). Nothing that blocks runs on the
+loop: a batch goes to the writer without waiting, and only when the writer is a whole queue
+behind does the loop wait for room, on a helper thread.
 
 Small pages are parsed on the loop, inside the fetch's task; pages over 64 KiB on one helper
 thread. A hand-off costs a fixed ~0.2 ms of CPU, more than parsing a small page, while a
@@ -16,15 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import threading
 import time
 from collections.abc import Callable
 
-from spindle.crawl.core.events import Fetch, Response
-from spindle.crawl.core.scheduler import CrawlScheduler, Observation
+from spindle.crawl.core.scheduler import CrawlScheduler
+from spindle.crawl.core.values import Changes, Fetch, Observation, Response
 from spindle.crawl.engines.http_async import AsyncFetcher
-from spindle.crawl.engines.turns import take_turn
-from spindle.crawl.writer import RecordWriter
+from spindle.crawl.engines.settings import FetchSettings
+from spindle.crawl.engines.turns import StopSignals, crash, prepare_safely, take_turn
+from spindle.crawl.store.writer import RecordWriter
 
 __all__ = ["run_async"]
 
@@ -36,38 +38,50 @@ def run_async(
     scheduler: CrawlScheduler,
     writer: RecordWriter,
     *,
+    settings: FetchSettings,
     workers: int,
-    stop: threading.Event,
+    signals: StopSignals,
     on_tick: Callable[[], None] = lambda: None,
 ) -> None:
     """Run the crawl on a fresh event loop (same contract as ``run_threads``)."""
-    asyncio.run(_crawl(scheduler, writer, workers, stop, on_tick))
+    asyncio.run(_crawl(scheduler, writer, settings, workers, signals, on_tick))
 
 
 async def _crawl(
     scheduler: CrawlScheduler,
     writer: RecordWriter,
+    settings: FetchSettings,
     workers: int,
-    stop: threading.Event,
+    signals: StopSignals,
     on_tick: Callable[[], None],
 ) -> None:
-    config = scheduler.config
-    fetcher = AsyncFetcher(user_agent=config.user_agent, timeout=config.timeout, pool_size=workers)
+    fetcher = AsyncFetcher(settings)
     clock = time.monotonic
     tasks: set[asyncio.Task[Observation]] = set()
-
     loop = asyncio.get_running_loop()
     parser = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="spindle-parse")
+    backlog: list[Changes] = []
+
+    def submit(changes: Changes) -> None:
+        if backlog or not writer.submit_nowait(changes):
+            backlog.append(changes)
 
     async def perform(fetch: Fetch) -> Observation:
-        outcome = await fetcher.fetch(fetch)
+        started = time.perf_counter()
+        fetched_at = time.time()
+        try:
+            outcome = await fetcher.fetch(fetch)
+        except Exception as exc:
+            outcome = crash(exc, elapsed=time.perf_counter() - started, fetched_at=fetched_at)
         if isinstance(outcome, Response) and len(outcome.body) > _PARSE_ON_LOOP_BYTES:
-            return await loop.run_in_executor(parser, scheduler.prepare, fetch, outcome)
-        return scheduler.prepare(fetch, outcome)
+            return await loop.run_in_executor(parser, prepare_safely, scheduler, fetch, outcome)
+        return prepare_safely(scheduler, fetch, outcome)
 
     try:
         while True:
-            turn = take_turn(scheduler, writer, workers=workers, stop=stop, on_tick=on_tick)
+            turn = take_turn(scheduler, submit, workers=workers, signals=signals, on_tick=on_tick)
+            while backlog:  # the writer is a whole queue behind: wait for room off the loop
+                await asyncio.to_thread(writer.submit, backlog.pop(0))
             if turn is None:
                 return
             for fetch in turn.fetches:
@@ -86,4 +100,4 @@ async def _crawl(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await fetcher.close()
-        parser.shutdown()
+        parser.shutdown(wait=False, cancel_futures=True)

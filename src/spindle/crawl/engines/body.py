@@ -10,10 +10,10 @@ than :data:`MAX_RATIO` times: that is a decompression bomb and the response is r
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Protocol
 
-from spindle.crawl.core.events import Response
+from spindle.crawl.core.values import Response
 
 __all__ = ["MAX_RATIO", "BodyError", "BodyReader", "BodyTooLarge", "build_response"]
 
@@ -100,25 +100,20 @@ class BodyReader:
 def build_response(
     *,
     status: int,
-    final_url: str,
-    headers: Mapping[str, str],
+    headers: Iterable[tuple[str, str]],
     reader: BodyReader,
     body: bytes,
     elapsed: float,
     fetched_at: float,
 ) -> Response:
-    """The ``Response`` both engines hand to the core, with the headers the core reads."""
+    """The ``Response`` both engines hand to the core."""
     return Response(
         status=status,
-        final_url=final_url,
-        content_type=headers.get("Content-Type"),
+        headers=tuple(headers),
         body=body,
         elapsed=elapsed,
         fetched_at=fetched_at,
         truncated=reader.truncated,
-        location=headers.get("Location"),
-        retry_after=headers.get("Retry-After"),
-        x_robots_tag=headers.get("X-Robots-Tag"),
     )
 
 

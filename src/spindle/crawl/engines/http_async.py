@@ -12,8 +12,9 @@ import time
 
 import aiohttp
 
-from spindle.crawl.core.events import Failure, Fetch, Outcome
+from spindle.crawl.core.values import ErrorKind, Failure, Fetch, Outcome
 from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge, build_response
+from spindle.crawl.engines.settings import FetchSettings
 
 __all__ = ["AsyncFetcher"]
 
@@ -23,7 +24,8 @@ _CHUNK = 64 * 1024
 class AsyncFetcher:
     """Fetches with one shared aiohttp session. Create and use it inside a running loop."""
 
-    def __init__(self, *, user_agent: str, timeout: float, pool_size: int) -> None:
+    def __init__(self, settings: FetchSettings) -> None:
+        user_agent, timeout, pool_size = settings.user_agent, settings.timeout, settings.pool_size
         self._timeout = timeout
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=pool_size, ttl_dns_cache=300),
@@ -47,8 +49,7 @@ class AsyncFetcher:
         try:
             async with self._session.get(
                 fetch.url,
-                allow_redirects=fetch.max_redirects > 0,
-                max_redirects=max(fetch.max_redirects, 1),
+                allow_redirects=False,
             ) as response:
                 reader = BodyReader(fetch.max_bytes, response.headers.get("Content-Encoding"))
                 async for chunk in response.content.iter_chunked(_CHUNK):
@@ -58,30 +59,26 @@ class AsyncFetcher:
                 body = reader.finish()
                 return build_response(
                     status=response.status,
-                    final_url=str(response.url),
-                    headers=response.headers,
+                    headers=response.headers.items(),
                     reader=reader,
                     body=body,
                     elapsed=time.perf_counter() - start,
                     fetched_at=fetched_at,
                 )
         except (aiohttp.ClientError, TimeoutError, BodyError, ValueError) as exc:
-            kind, retryable = _classify(exc)
             message = str(exc) or type(exc).__name__
-            return Failure(kind, message[:300], time.perf_counter() - start, fetched_at, retryable)
+            return Failure(_classify(exc), message[:300], time.perf_counter() - start, fetched_at)
 
 
-def _classify(exc: BaseException) -> tuple[str, bool]:
+def _classify(exc: BaseException) -> ErrorKind:
     if isinstance(exc, BodyTooLarge):
-        return "decompression_bomb", False
+        return ErrorKind.DECOMPRESSION_BOMB
     if isinstance(exc, BodyError):
-        return "decode", False
-    if isinstance(exc, aiohttp.TooManyRedirects):
-        return "too_many_redirects", False
+        return ErrorKind.DECODE
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return "timeout", True
+        return ErrorKind.TIMEOUT
     if isinstance(exc, aiohttp.ClientSSLError):
-        return "tls", False
+        return ErrorKind.TLS
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
-        return "connection", True
-    return "protocol", False
+        return ErrorKind.CONNECTION
+    return ErrorKind.PROTOCOL

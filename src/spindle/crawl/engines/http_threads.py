@@ -18,8 +18,9 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from spindle.crawl.core.events import Failure, Fetch, Outcome
+from spindle.crawl.core.values import ErrorKind, Failure, Fetch, Outcome
 from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge, build_response
+from spindle.crawl.engines.settings import FetchSettings
 
 __all__ = ["ThreadFetcher"]
 
@@ -32,7 +33,8 @@ class ThreadFetcher:
     ``timeout`` bounds connecting, each read, and the whole response.
     """
 
-    def __init__(self, *, user_agent: str, timeout: float, pool_size: int) -> None:
+    def __init__(self, settings: FetchSettings) -> None:
+        user_agent, timeout, pool_size = settings.user_agent, settings.timeout, settings.pool_size
         self._timeout = timeout
         self._pool = urllib3.PoolManager(
             num_pools=64,
@@ -56,16 +58,14 @@ class ThreadFetcher:
         fetched_at = time.time()
         start = time.perf_counter()
         deadline = start + self._timeout
-        retries = urllib3.Retry(
-            total=None, connect=0, read=0, status=0, other=0, redirect=fetch.max_redirects
-        )
+        retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=0)
         try:
             response = self._pool.request(
                 "GET",
                 fetch.url,
                 preload_content=False,
                 decode_content=False,
-                redirect=fetch.max_redirects > 0,
+                redirect=False,
                 retries=retries,
             )
         except HTTPError as exc:
@@ -86,8 +86,7 @@ class ThreadFetcher:
             response.release_conn()
         return build_response(
             status=response.status,
-            final_url=response.geturl() or fetch.url,
-            headers=response.headers,
+            headers=response.headers.items(),
             reader=reader,
             body=body,
             elapsed=time.perf_counter() - start,
@@ -96,25 +95,22 @@ class ThreadFetcher:
 
 
 def _failure(exc: Exception, fetched_at: float, elapsed: float) -> Failure:
-    kind, retryable = _classify(exc)
     message = str(exc.reason if isinstance(exc, MaxRetryError) and exc.reason else exc)
-    return Failure(kind, message[:300], elapsed, fetched_at, retryable)
+    return Failure(_classify(exc), message[:300], elapsed, fetched_at)
 
 
-def _classify(exc: Exception) -> tuple[str, bool]:
+def _classify(exc: Exception) -> ErrorKind:
     if isinstance(exc, BodyTooLarge):
-        return "decompression_bomb", False
+        return ErrorKind.DECOMPRESSION_BOMB
     if isinstance(exc, BodyError):
-        return "decode", False
-    if isinstance(exc, MaxRetryError):
-        if exc.reason is None or "redirect" in str(exc.reason).lower():
-            return "too_many_redirects", False
+        return ErrorKind.DECODE
+    if isinstance(exc, MaxRetryError) and exc.reason is not None:
         return _classify(exc.reason)
     # urllib3 makes NewConnectionError a subclass of ConnectTimeoutError: test it first.
     if isinstance(exc, NewConnectionError | ProtocolError):
-        return "connection", True
+        return ErrorKind.CONNECTION
     if isinstance(exc, Urllib3Timeout):
-        return "timeout", True
+        return ErrorKind.TIMEOUT
     if isinstance(exc, SSLError):
-        return "tls", False
-    return "protocol", False
+        return ErrorKind.TLS
+    return ErrorKind.PROTOCOL

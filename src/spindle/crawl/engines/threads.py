@@ -7,7 +7,11 @@ only do I/O; a few parser threads (one per core, at most four) turn responses in
 observations (``prepare``) for the done queue. Parsing holds the GIL, so more parsers would buy
 no speed, and keeping the large, short-lived parse trees on few threads keeps them in few malloc
 arenas: on the Python docs site, peak RSS fell from about 240 MB to about 110 MB with 32 workers.
-Waiting happens in the scheduler loop, never in a worker.
+
+No wait is unbounded: the loop waits on the done queue for at most one tick, every fetch has a
+total deadline enforced by the fetcher's watchdog, and a worker thread that dies for any reason
+puts its error on the done queue, which stops the run instead of leaving a fetch in flight for
+ever.
 """
 
 from __future__ import annotations
@@ -17,65 +21,86 @@ import threading
 import time
 from collections.abc import Callable
 
-from spindle.crawl.core.events import Fetch, Outcome
-from spindle.crawl.core.scheduler import CrawlScheduler, Observation
+from spindle.crawl.core.scheduler import CrawlScheduler
+from spindle.crawl.core.values import Fetch, Observation, Outcome
 from spindle.crawl.engines.http_threads import ThreadFetcher
-from spindle.crawl.engines.turns import take_turn
-from spindle.crawl.writer import RecordWriter
+from spindle.crawl.engines.settings import FetchSettings
+from spindle.crawl.engines.turns import StopSignals, crash, prepare_safely, take_turn
+from spindle.crawl.store.writer import RecordWriter
 from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueTimeout
 
-__all__ = ["run_threads"]
+__all__ = ["EngineFailed", "run_threads"]
 
 _PARSERS = max(1, min(4, os.cpu_count() or 1))
+
+
+class EngineFailed(RuntimeError):
+    """A worker thread died; ``__cause__`` is what killed it."""
 
 
 def run_threads(
     scheduler: CrawlScheduler,
     writer: RecordWriter,
     *,
+    settings: FetchSettings,
     workers: int,
-    stop: threading.Event,
+    signals: StopSignals,
     on_tick: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run the crawl to completion (or until ``stop`` is set and in-flight fetches end)."""
-    config = scheduler.config
-    fetcher = ThreadFetcher(user_agent=config.user_agent, timeout=config.timeout, pool_size=workers)
+    """Run the crawl to completion, or until ``signals`` end it."""
+    fetcher = ThreadFetcher(settings)
     work: BoundedQueue[Fetch] = BoundedQueue(workers)
     parse: BoundedQueue[tuple[Fetch, Outcome]] = BoundedQueue(workers)
     done: BoundedQueue[Observation] = BoundedQueue(workers)
+    failures: list[BaseException] = []
+
+    def guarded(body: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                body()
+            except QueueClosed:
+                return
+            except BaseException as exc:  # a dead worker must stop the run, not hang it
+                failures.append(exc)
+                done.close()
+
+        return run
 
     def fetch_worker() -> None:
         for fetch in work:
+            started = time.perf_counter()
+            fetched_at = time.time()
             try:
-                parse.put((fetch, fetcher.fetch(fetch)))
-            except QueueClosed:
-                return
+                outcome = fetcher.fetch(fetch)
+            except Exception as exc:
+                elapsed = time.perf_counter() - started
+                outcome = crash(exc, elapsed=elapsed, fetched_at=fetched_at)
+            parse.put((fetch, outcome))
 
     def parse_worker() -> None:
         for fetch, outcome in parse:
-            try:
-                done.put(scheduler.prepare(fetch, outcome))
-            except QueueClosed:
-                return
+            done.put(prepare_safely(scheduler, fetch, outcome))
 
     threads = [
-        threading.Thread(target=fetch_worker, name=f"spindle-fetch-{i}", daemon=True)
+        threading.Thread(target=guarded(fetch_worker), name=f"spindle-fetch-{i}", daemon=True)
         for i in range(workers)
     ] + [
-        threading.Thread(target=parse_worker, name=f"spindle-parse-{i}", daemon=True)
+        threading.Thread(target=guarded(parse_worker), name=f"spindle-parse-{i}", daemon=True)
         for i in range(_PARSERS)
     ]
     for thread in threads:
         thread.start()
+    finished = False
     try:
-        _loop(scheduler, writer, work, done, workers, stop, on_tick)
+        _loop(scheduler, writer, work, done, workers, signals, on_tick, failures)
+        finished = scheduler.in_flight == 0
     finally:
         for queue in (work, parse, done):
             queue.close()
-        if not stop.is_set() or scheduler.in_flight == 0:
+        if finished:
             for thread in threads:
                 thread.join()
-            fetcher.close()
+        fetcher.close()
 
 
 def _loop(
@@ -84,8 +109,9 @@ def _loop(
     work: BoundedQueue[Fetch],
     done: BoundedQueue[Observation],
     workers: int,
-    stop: threading.Event,
+    signals: StopSignals,
     on_tick: Callable[[], None],
+    failures: list[BaseException],
 ) -> None:
     clock = time.monotonic
     while True:
@@ -94,13 +120,22 @@ def _loop(
                 scheduler.observe(done.get_nowait(), clock())
             except QueueEmpty:
                 break
-        turn = take_turn(scheduler, writer, workers=workers, stop=stop, on_tick=on_tick)
+            except QueueClosed:
+                raise _dead(failures) from failures[0]
+        turn = take_turn(
+            scheduler, writer.submit, workers=workers, signals=signals, on_tick=on_tick
+        )
         if turn is None:
             return
         for fetch in turn.fetches:
-            work.put(fetch)  # never blocks: at most `workers` fetches are ever outstanding
+            work.put_nowait(fetch)  # room by construction: at most `workers` are outstanding
         try:
-            observation = done.get(timeout=max(0.0, turn.wake - clock()))
+            scheduler.observe(done.get(timeout=max(0.0, turn.wake - clock())), clock())
         except QueueTimeout:
             continue
-        scheduler.observe(observation, clock())
+        except QueueClosed:
+            raise _dead(failures) from failures[0]
+
+
+def _dead(failures: list[BaseException]) -> EngineFailed:
+    return EngineFailed(f"a worker thread died: {failures[0]!r}")

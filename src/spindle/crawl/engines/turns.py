@@ -1,9 +1,14 @@
-"""One turn of an engine's loop, shared by both engines so that they differ only in how they
-perform fetches and how they wait.
+"""What both engines share: one turn of the loop, the stop signals, and crash containment.
 
 A turn hands what changed to the writer, passes a stop request on to the scheduler, refreshes
 the progress display, then takes fetches from the scheduler while fewer than ``workers`` are in
-flight. The engine starts those fetches and waits until one finishes or ``wake`` comes.
+flight. The engine starts those fetches and waits until one finishes or ``wake`` comes; no wait
+is longer than :data:`TICK`, so a stop request is seen within it.
+
+Failure semantics, the same in both engines: any exception while fetching or parsing one URL
+becomes a ``crash`` failure for that URL (:func:`crash`, :func:`prepare_safely`), and the
+crawl goes on. An exception from the scheduler itself is a broken invariant: it propagates, the
+engine stops at once, and the runner saves what was committed.
 """
 
 from __future__ import annotations
@@ -11,16 +16,34 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from spindle.crawl.core.events import DONE, Fetch, Wait
 from spindle.crawl.core.scheduler import CrawlScheduler
-from spindle.crawl.writer import RecordWriter
+from spindle.crawl.core.values import (
+    DONE,
+    Changes,
+    ErrorKind,
+    Failure,
+    Fetch,
+    Observation,
+    Outcome,
+    Wait,
+)
 
-__all__ = ["TICK", "Turn", "take_turn"]
+__all__ = ["TICK", "StopSignals", "Turn", "crash", "prepare_safely", "take_turn"]
 
-# Longest an engine waits without looking at the stop flag and the progress display.
+# Longest an engine waits without looking at the stop signals and the progress display.
 TICK = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class StopSignals:
+    """How a run is asked to end: ``stop`` lets in-flight fetches finish and flushes
+    everything; ``abandon`` also gives up on in-flight fetches (their URLs stay queued in the
+    state and are fetched on resume)."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    abandon: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +56,18 @@ class Turn:
 
 def take_turn(
     scheduler: CrawlScheduler,
-    writer: RecordWriter,
+    submit: Callable[[Changes], None],
     *,
     workers: int,
-    stop: threading.Event,
+    signals: StopSignals,
     on_tick: Callable[[], None],
 ) -> Turn | None:
-    """Take one turn; ``None`` means the crawl is over (nothing queued, nothing in flight)."""
+    """Take one turn; ``None`` means the run is over (crawl done, or abandoned)."""
     if changes := scheduler.drain():
-        writer.submit(changes)
-    if stop.is_set():
+        submit(changes)
+    if signals.abandon.is_set():
+        return None
+    if signals.stop.is_set():
         scheduler.stop()
     on_tick()
     now = time.monotonic()
@@ -59,3 +84,18 @@ def take_turn(
             wake = min(wake, action.until)
         break
     return Turn(fetches, wake)
+
+
+def crash(exc: BaseException, *, elapsed: float, fetched_at: float) -> Failure:
+    """The failure recorded for a URL whose fetch or parse raised ``exc``."""
+    message = (f"{type(exc).__name__}: {exc}".splitlines() or [type(exc).__name__])[0]
+    return Failure(ErrorKind.CRASH, message[:300], elapsed, fetched_at)
+
+
+def prepare_safely(scheduler: CrawlScheduler, fetch: Fetch, outcome: Outcome) -> Observation:
+    """``scheduler.prepare``, with any exception turned into a crash failure for this URL."""
+    try:
+        return scheduler.prepare(fetch, outcome)
+    except Exception as exc:
+        failure = crash(exc, elapsed=outcome.elapsed, fetched_at=outcome.fetched_at)
+        return Observation(fetch, failure)

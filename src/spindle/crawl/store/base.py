@@ -1,34 +1,32 @@
 """The storage interface: where a crawl's frontier, seen set and results survive a crash.
 
-A store receives the scheduler's :class:`~spindle.crawl.core.scheduler.Changes` in batches and
+A store receives the scheduler's :class:`~spindle.crawl.core.values.Changes` in batches and
 must apply each batch atomically: a page's record and the URLs it discovered land together or
-not at all, so a crash never loses the children of a finished page.
+not at all, so a crash never loses the children of a finished page. Stores depend on the
+core's values module only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
-from spindle.crawl.core.hosts import Entry
-from spindle.crawl.core.scheduler import Changes
+from spindle.crawl.core.values import Changes, Resumed
 
-__all__ = ["CrawlStore", "Resumed", "StateMismatch"]
-
-
-class StateMismatch(ValueError):
-    """The state file belongs to a different crawl (other seeds, scope, depth or robots rule)."""
+__all__ = ["CrawlStore", "StateError", "StateInUse", "StateMismatch"]
 
 
-@dataclass(frozen=True, slots=True)
-class Resumed:
-    """What a store hands back when a crawl continues."""
+class StateError(Exception):
+    """The state cannot be used for this crawl; the message says why and what to do."""
 
-    queued: list[Entry]
-    seen: list[str]
-    pages_done: int
-    skipped: int
+
+class StateMismatch(StateError):
+    """The state file belongs to a different crawl (other seeds, scope, depth or robots rule),
+    or was written in a format this version does not read."""
+
+
+class StateInUse(StateError):
+    """Another running crawl holds the state file."""
 
 
 class CrawlStore(Protocol):

@@ -1,11 +1,10 @@
-"""A store that keeps nothing: for crawls run without ``--state``, which cannot be resumed."""
+"""A store that keeps nothing: for crawls run without state, which cannot be resumed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from spindle.crawl.core.scheduler import Changes
-from spindle.crawl.store.base import Resumed
+from spindle.crawl.core.values import Changes, Resumed
 
 __all__ = ["NullStore"]
 

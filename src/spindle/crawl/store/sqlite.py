@@ -1,52 +1,97 @@
 """SQLite state: the frontier, the seen set and the records, in one WAL-mode file.
 
-Tables: ``meta`` (the crawl's identity), ``urls`` (every admitted URL with its state: queued,
-done or skipped) and ``records`` (each finished URL's JSON line, numbered in output order).
-One connection, owned by the writer thread; each batch is one transaction, so after a crash
-(even ``kill -9``) the file holds exactly the batches that committed.
+Tables: ``meta`` (the crawl's identity and the schema version), ``urls`` (every URL the crawl
+judged, by canonical key: queued with its next attempt and redirect chain, done, or skipped
+with the reason, trap refusals included) and ``records`` (each record's JSON line, numbered in
+output order). One connection, owned by the writer thread; each batch is one transaction, so
+after a crash (even ``kill -9``) the file holds exactly the batches that committed.
+
+The file is locked (``flock``, exclusive) for as long as the store is open, so two crawls can
+never share one state file.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import orjson
 
-from spindle.crawl.core.hosts import Entry
-from spindle.crawl.core.scheduler import Changes
-from spindle.crawl.store.base import Resumed, StateMismatch
+from spindle.crawl.core.values import Changes, Entry, Resumed, SkipReason
+from spindle.crawl.store.base import StateInUse, StateMismatch
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS urls (
-    url TEXT PRIMARY KEY,
+    key TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
     depth INTEGER NOT NULL,
     parent TEXT,
     state TEXT NOT NULL CHECK (state IN ('queued', 'done', 'skipped')),
-    reason TEXT
+    reason TEXT,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    chain BLOB
 );
-CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY, url TEXT NOT NULL, line BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    fetched INTEGER NOT NULL,
+    status INTEGER,
+    line BLOB NOT NULL
+);
 """
+
+_TRAP = SkipReason.TRAP.value
 
 
 class SQLiteStore:
     """Implements :class:`~spindle.crawl.store.base.CrawlStore` in a SQLite file.
 
     Raises:
+        StateInUse: another process holds the file.
+        StateMismatch: the file is another program's SQLite database (it is left untouched).
         sqlite3.DatabaseError: the file exists and is not a SQLite database.
     """
 
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
-        self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._records = self._count("SELECT COUNT(*) FROM records")
+        self._lock_fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise StateInUse(f"{self._path}: state file in use by another crawl") from None
+        try:
+            self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            tables = {
+                name
+                for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if tables and "meta" not in tables:  # someone else's database: leave it untouched
+                raise StateMismatch(
+                    f"{self._path} is a SQLite database but not a Spindle state file"
+                )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._records = self._count("SELECT COUNT(*) FROM records")
+        except BaseException:
+            # Closing our descriptor would drop SQLite's own locks too; close SQLite first.
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+        os.close(self._lock_fd)
 
     def _count(self, sql: str) -> int:
         row = self._db.execute(sql).fetchone()
@@ -55,28 +100,60 @@ class SQLiteStore:
     def open(self, identity: Mapping[str, object]) -> Resumed | None:
         """Record the identity of a new crawl, or check it and load the saved one."""
         wanted = orjson.dumps(dict(identity), option=orjson.OPT_SORT_KEYS).decode()
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('identity', ?)", (wanted,))
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        if "identity" not in meta:
+            if self._records or self._count("SELECT COUNT(*) FROM urls"):
+                raise StateMismatch(f"{self._path} holds crawl state without an identity")
+            self._db.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("identity", wanted), ("schema", SCHEMA_VERSION)],
+            )
             return None
-        if row[0] != wanted:
-            saved = orjson.loads(row[0])
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise StateMismatch(
+                f"{self._path} was written by another version of Spindle (state format "
+                f"{meta.get('schema', '1')}, this version reads {SCHEMA_VERSION})"
+            )
+        if meta["identity"] != wanted:
+            saved = orjson.loads(meta["identity"])
             differs = sorted(
                 k for k in set(saved) | set(identity) if saved.get(k) != identity.get(k)
             )
             raise StateMismatch(
                 f"{self._path} holds a different crawl ({', '.join(differs)} differ); "
-                "use another --state file or the original options"
+                "use another state file or the original options"
             )
+        return self._load()
+
+    def _load(self) -> Resumed:
+        db = self._db
         queued = [
-            Entry(url, depth, parent)
-            for url, depth, parent in self._db.execute(
-                "SELECT url, depth, parent FROM urls WHERE state = 'queued' ORDER BY depth, rowid"
+            Entry(url, key, depth, parent, attempt, tuple(orjson.loads(chain)) if chain else ())
+            for key, url, depth, parent, attempt, chain in db.execute(
+                "SELECT key, url, depth, parent, attempt, chain FROM urls "
+                "WHERE state = 'queued' ORDER BY depth, rowid"
             )
         ]
-        seen = [url for (url,) in self._db.execute("SELECT url FROM urls")]
-        skipped = self._count("SELECT COUNT(*) FROM urls WHERE state = 'skipped'")
-        return Resumed(queued=queued, seen=seen, pages_done=self._records, skipped=skipped)
+        admitted = [
+            (url, key)
+            for url, key in db.execute(
+                "SELECT url, key FROM urls WHERE state != 'skipped' OR reason != ? ORDER BY rowid",
+                (_TRAP,),
+            )
+        ]
+        refused = [
+            key
+            for (key,) in db.execute(
+                "SELECT key FROM urls WHERE state = 'skipped' AND reason = ?", (_TRAP,)
+            )
+        ]
+        return Resumed(
+            queued=queued,
+            admitted=admitted,
+            refused=refused,
+            pages_done=self._count("SELECT COUNT(*) FROM records WHERE fetched"),
+            fetched=self._count("SELECT COUNT(*) FROM records WHERE status IS NOT NULL"),
+        )
 
     def save(self, changes: Changes, encoded: list[bytes]) -> None:
         """Apply one batch in one transaction."""
@@ -84,24 +161,34 @@ class SQLiteStore:
         db.execute("BEGIN")
         try:
             db.executemany(
-                "INSERT OR IGNORE INTO urls (url, depth, parent, state) VALUES (?, ?, ?, 'queued')",
-                [(e.url, e.depth, e.parent) for e in changes.discovered],
+                "INSERT OR IGNORE INTO urls (key, url, depth, parent, state) "
+                "VALUES (?, ?, ?, ?, 'queued')",
+                [(e.key, e.url, e.depth, e.parent) for e in changes.discovered],
             )
             db.executemany(
-                "UPDATE urls SET state = 'skipped', reason = ? WHERE url = ?",
-                [(s.reason, s.url) for s in changes.skipped],
+                "UPDATE urls SET attempt = ?, chain = ? WHERE key = ?",
+                [
+                    (e.attempt, orjson.dumps(e.redirect_chain) if e.redirect_chain else None, e.key)
+                    for e in changes.retried
+                ],
+            )
+            db.executemany(
+                "INSERT INTO urls (key, url, depth, parent, state, reason) "
+                "VALUES (?, ?, ?, ?, 'skipped', ?) "
+                "ON CONFLICT (key) DO UPDATE SET state = 'skipped', reason = excluded.reason",
+                [(s.key, s.url, s.depth, s.parent, s.reason.value) for s in changes.skipped],
             )
             first = self._records
             db.executemany(
-                "INSERT INTO records (seq, url, line) VALUES (?, ?, ?)",
+                "INSERT INTO records (seq, key, fetched, status, line) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (first + i, r.url, line)
+                    (first + i, r.key, r.attempts > 0, r.status, line)
                     for i, (r, line) in enumerate(zip(changes.records, encoded, strict=True))
                 ],
             )
             db.executemany(
-                "UPDATE urls SET state = 'done' WHERE url = ?",
-                [(r.url,) for r in changes.records],
+                "UPDATE urls SET state = 'done' WHERE key = ?",
+                [(r.key,) for r in changes.records if r.attempts > 0],
             )
             db.execute("COMMIT")
         except BaseException:
@@ -116,6 +203,8 @@ class SQLiteStore:
             yield bytes(line)
 
     def close(self) -> None:
-        """Checkpoint the WAL and close the file."""
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._db.close()
+        """Checkpoint the WAL, close the file and release the lock."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._release()

@@ -1,0 +1,101 @@
+"""Politeness for one host, as pure arithmetic on the times it is given.
+
+Rules:
+
+* Two fetches of one host start at least ``interval`` seconds apart (``1 / --rate``, raised
+  to the host's robots.txt ``Crawl-delay`` when that is longer). This is a token bucket of
+  one token: over any window of length ``w`` at most ``1 + w / interval`` fetches start.
+* At most ``concurrency`` fetches of the host are in flight at once.
+* A pause (after a 429 or 503 answer) holds every fetch of the host back until it ends.
+
+Nothing here reads a clock, sleeps or locks: the caller passes ``now`` to every method, and
+owns the object from one thread. Asking to start a fetch the rules forbid is a bug in the
+caller and raises :class:`~spindle.crawl.core.errors.MisuseError`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from spindle.crawl.core.errors import MisuseError
+
+__all__ = ["HostPace"]
+
+
+class HostPace:
+    """When the next fetch of one host may start, and how many of its fetches are in flight.
+
+    >>> pace = HostPace(interval=0.5, concurrency=2)
+    >>> pace.ready_at(0.0)
+    0.0
+    >>> pace.start(now=0.0)
+    >>> pace.ready_at(0.1)  # the next start is due half a second after the first
+    0.5
+    >>> pace.start(now=0.5)
+    >>> pace.ready_at(0.6) is None  # two in flight: wait for one to finish
+    True
+    >>> pace.finish(); pace.ready_at(0.6)
+    1.0
+    """
+
+    __slots__ = ("concurrency", "in_flight", "interval", "next_start", "paused_until")
+
+    def __init__(self, interval: float, concurrency: int) -> None:
+        if not (math.isfinite(interval) and interval >= 0):
+            raise ValueError(f"interval must be a finite number of seconds >= 0, not {interval}")
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self.interval = interval
+        self.concurrency = concurrency
+        self.next_start = -math.inf
+        self.paused_until = -math.inf
+        self.in_flight = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<HostPace interval={self.interval:g} in_flight={self.in_flight}/"
+            f"{self.concurrency} next_start={self.next_start:g} paused_until={self.paused_until:g}>"
+        )
+
+    def ready_at(self, now: float) -> float | None:
+        """The earliest time from ``now`` on at which a fetch may start (``now`` itself means
+        at once), or None while ``concurrency`` fetches are in flight."""
+        if self.in_flight >= self.concurrency:
+            return None
+        return max(now, self.next_start, self.paused_until)
+
+    def start(self, now: float) -> None:
+        """Record that a fetch starts at ``now``.
+
+        Raises:
+            MisuseError: the rules above forbid a start at ``now``.
+        """
+        ready = self.ready_at(now)
+        if ready is None:
+            raise MisuseError(f"{self.concurrency} fetches already in flight")
+        if ready > now:
+            raise MisuseError(f"a fetch started at {now:g}, before it was allowed at {ready:g}")
+        self.in_flight += 1
+        self.next_start = now + self.interval
+
+    def finish(self) -> None:
+        """Record that one in-flight fetch ended.
+
+        Raises:
+            MisuseError: nothing is in flight.
+        """
+        if self.in_flight <= 0:
+            raise MisuseError("a fetch finished that never started")
+        self.in_flight -= 1
+
+    def pause_until(self, until: float) -> None:
+        """Hold every fetch back until ``until`` (a later pause wins over an earlier one)."""
+        self.paused_until = max(self.paused_until, until)
+
+    def slow_to(self, interval: float) -> None:
+        """Space fetches at least ``interval`` seconds apart from now on (never faster)."""
+        if not (math.isfinite(interval) and interval >= 0):
+            raise ValueError(f"interval must be a finite number of seconds >= 0, not {interval}")
+        if interval > self.interval:
+            self.next_start += interval - self.interval
+            self.interval = interval

@@ -1,0 +1,116 @@
+"""The single writer: the only thread that touches the store and the outputs.
+
+Engines submit the scheduler's changes; the writer takes everything waiting, saves it as one
+transaction, and only then appends the records to the outputs. Batching falls out of the
+queue: while one batch is being committed, the next ones accumulate. A failure to write (a
+full disk, a closed pipe) stops the writer; the next submit raises :class:`WriterFailed`, and
+the state holds every batch committed before it, so the crawl can be resumed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import orjson
+
+from spindle.crawl.core.values import Changes
+from spindle.crawl.store.base import CrawlStore
+from spindle.crawl.store.jsonl import JsonlSink
+from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueFull, QueueTimeout
+
+__all__ = ["RecordWriter", "WriterFailed"]
+
+# How often a blocked submit checks that the writer thread is still alive.
+_LIVENESS_CHECK = 0.5
+
+
+class WriterFailed(RuntimeError):
+    """The store or an output could not be written; the crawl must stop.
+
+    ``__cause__`` is the original error (an ``OSError`` such as ``BrokenPipeError`` or
+    ``ENOSPC``, or a ``sqlite3.Error``).
+    """
+
+
+class RecordWriter:
+    """Persists batches of :class:`Changes` on a background thread, in submission order."""
+
+    def __init__(self, store: CrawlStore, sink: JsonlSink | None, *, capacity: int = 256) -> None:
+        self._store = store
+        self._sink = sink
+        self._queue: BoundedQueue[Changes] = BoundedQueue(capacity)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="spindle-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, changes: Changes) -> None:
+        """Queue a batch; blocks while the writer is ``capacity`` batches behind.
+
+        Raises:
+            WriterFailed: an earlier batch could not be written.
+        """
+        while True:
+            try:
+                self._queue.put(changes, timeout=_LIVENESS_CHECK)
+                return
+            except QueueClosed:
+                self._raise()
+            except QueueTimeout:
+                if not self._thread.is_alive():
+                    self._error = self._error or RuntimeError("the writer thread died")
+                    self._raise()
+
+    def submit_nowait(self, changes: Changes) -> bool:
+        """Queue a batch if there is room; False when the writer is ``capacity`` batches behind
+        (for an event loop, which must not block).
+
+        Raises:
+            WriterFailed: an earlier batch could not be written.
+        """
+        try:
+            self._queue.put_nowait(changes)
+        except QueueFull:
+            return False
+        except QueueClosed:
+            self._raise()
+        return True
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread, and raise a write failure, if any.
+
+        Raises:
+            WriterFailed: a batch could not be written.
+        """
+        self._queue.close()
+        self._thread.join()
+        if self._error is not None:
+            self._raise()
+
+    def _raise(self) -> None:
+        error = self._error
+        raise WriterFailed(str(error) or type(error).__name__) from error
+
+    def _run(self) -> None:
+        try:
+            for first in self._queue:
+                batch = Changes()
+                batch.extend(first)
+                while waiting := self._take_waiting():
+                    for changes in waiting:
+                        batch.extend(changes)
+                lines = [orjson.dumps(record.to_json()) for record in batch.records]
+                self._store.save(batch, lines)
+                if self._sink is not None:
+                    self._sink.write(lines)
+        except BaseException as exc:  # the crawl must learn of any failure, and stop
+            self._error = exc
+            self._queue.close()
+
+    def _take_waiting(self) -> list[Changes]:
+        taken = []
+        for _ in range(self._queue.capacity):
+            try:
+                taken.append(self._queue.get_nowait())
+            except (QueueEmpty, QueueClosed):
+                break
+        return taken
