@@ -114,7 +114,8 @@ def test_a_state_file_is_locked_while_open(tmp_path: Path) -> None:
     other = subprocess.run(
         [sys.executable, "-c", holder, str(path)], capture_output=True, text=True, check=False
     )
-    assert "StateInUse" in other.stderr and "state file in use" in other.stderr
+    assert "StateInUse" in other.stderr
+    assert "state file in use" in other.stderr
     with pytest.raises(StateInUse):
         SQLiteStore(path)
     store.close()
