@@ -8,7 +8,7 @@ core's values module only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from typing import Protocol
 
 from spindle.crawl.core.values import Changes, Resumed
@@ -44,8 +44,10 @@ class CrawlStore(Protocol):
         """Apply one batch atomically; ``encoded`` are the records' JSON lines, in order."""
         ...
 
-    def encoded_records(self, start: int) -> Iterator[bytes]:
-        """Yield the JSON lines of the records from position ``start`` (0-based) on, in order."""
+    def encoded_records(self, start: int) -> Generator[bytes, None, None]:
+        """Yield the JSON lines of the records from position ``start`` (0-based) on, in order.
+
+        Close the generator when stopping early: it may hold the store's read open."""
         ...
 
     def close(self) -> None:

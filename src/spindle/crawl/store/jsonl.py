@@ -100,14 +100,17 @@ def open_output(out: str, *, resume_from: CrawlStore | None) -> JsonlSink:
     if resume_from is None:
         return JsonlSink(path.open("wb"), owned=True)
     saved = resume_from.encoded_records(0)
-    if path.exists():
-        verify_and_repair(path, saved)
-    sink = JsonlSink(path.open("ab"), owned=True)
-    batch: list[bytes] = []
-    for line in saved:
-        batch.append(line)
-        if len(batch) >= 1000:
-            sink.write(batch)
-            batch = []
-    sink.write(batch)
+    try:
+        if path.exists():
+            verify_and_repair(path, saved)
+        sink = JsonlSink(path.open("ab"), owned=True)
+        batch: list[bytes] = []
+        for line in saved:
+            batch.append(line)
+            if len(batch) >= 1000:
+                sink.write(batch)
+                batch = []
+        sink.write(batch)
+    finally:
+        saved.close()  # ends the store's read statement, even when the file was refused
     return sink

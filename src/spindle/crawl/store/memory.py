@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 
 from spindle.crawl.core.values import Changes, Resumed
 
@@ -19,9 +19,9 @@ class NullStore:
     def save(self, changes: Changes, encoded: list[bytes]) -> None:
         """Nothing to keep."""
 
-    def encoded_records(self, start: int) -> Iterator[bytes]:
+    def encoded_records(self, start: int) -> Generator[bytes, None, None]:
         """No records are kept."""
-        return iter(())
+        yield from ()
 
     def close(self) -> None:
         """Nothing to release."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from pathlib import Path
 
 import orjson
@@ -196,15 +196,20 @@ class SQLiteStore:
             raise
         self._records += len(changes.records)
 
-    def encoded_records(self, start: int) -> Iterator[bytes]:
+    def encoded_records(self, start: int) -> Generator[bytes, None, None]:
         """Yield the saved JSON lines from position ``start`` on."""
         cursor = self._db.execute("SELECT line FROM records WHERE seq >= ? ORDER BY seq", (start,))
-        for (line,) in cursor:
-            yield bytes(line)
+        try:
+            for (line,) in cursor:
+                yield bytes(line)
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         """Checkpoint the WAL, close the file and release the lock."""
         try:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass  # the WAL stays beside the file, and SQLite replays it on the next open
         finally:
             self._release()
