@@ -15,6 +15,7 @@ from spindle.crawl.core import (
     ErrorKind,
     Fetch,
     FetchKind,
+    MisuseError,
     Resumed,
     SkipReason,
     TrapLimits,
@@ -277,3 +278,120 @@ def test_resume_continues_from_queued_entries() -> None:
     nxt = sched.next_action(0.1)
     assert isinstance(nxt, Fetch)
     assert nxt.url == f"{A}/c"
+
+
+def _handed_out(sched: CrawlScheduler, now: float = 0.0) -> Fetch:
+    action = sched.next_action(now)
+    assert isinstance(action, Fetch)
+    return action
+
+
+def test_observing_a_fetch_twice_or_one_never_handed_out_is_misuse() -> None:
+    """Both used to pass silently: in_flight went to -1 and a second record was written."""
+    sched = CrawlScheduler(config(obey_robots=False))
+    sched.start(0.0)
+    fetch = _handed_out(sched)
+    observation = sched.prepare(fetch, page("/a"))
+    sched.observe(observation, 0.1)
+    with pytest.raises(MisuseError, match="was never handed out or was observed already"):
+        sched.observe(observation, 0.2)
+    stranger = Fetch(99, f"{A}/x", f"{A}/x", FetchKind.PAGE, 1, None, 1, 1024)
+    with pytest.raises(MisuseError, match="fetch 99"):
+        sched.observe(sched.prepare(stranger, page()), 0.2)
+    assert sched.in_flight == 0
+    assert [r.url for r in sched.drain().records] == [f"{A}/"]
+
+
+def test_an_observation_must_carry_the_fetch_handed_out() -> None:
+    sched = CrawlScheduler(config(obey_robots=False))
+    sched.start(0.0)
+    fetch = _handed_out(sched)
+    forged = Fetch(fetch.id, f"{A}/other", f"{A}/other", FetchKind.PAGE, 0, None, 1, 1024)
+    with pytest.raises(MisuseError, match="not the fetch handed out"):
+        sched.observe(sched.prepare(forged, page()), 0.1)
+    assert sched.in_flight == 1  # nothing changed; the real observation still works
+    sched.observe(sched.prepare(fetch, page()), 0.1)
+    assert sched.in_flight == 0
+
+
+def test_time_running_backwards_and_starting_twice_are_misuse() -> None:
+    sched = CrawlScheduler(config(obey_robots=False))
+    with pytest.raises(MisuseError, match="start"):
+        sched.next_action(0.0)
+    sched.start(5.0)
+    with pytest.raises(MisuseError, match="already started"):
+        sched.start(5.0)
+    with pytest.raises(MisuseError, match="backwards"):
+        sched.next_action(4.0)
+    with pytest.raises(MisuseError, match="finite"):
+        sched.next_action(float("nan"))
+
+
+def test_queued_counts_retries_so_a_page_limit_is_not_called_complete() -> None:
+    """`queued` excluded retries, so a page-limited crawl could be called complete."""
+    site = {f"{A}/": [page("/busy")], f"{A}/busy": [status(503), page()]}
+    h = Harness(config(obey_robots=False, max_pages=2, max_depth=1), site)
+    sched = h.scheduler
+    sched.start(0.0)
+    first = _handed_out(sched)
+    sched.observe(sched.prepare(first, page("/busy")), 0.1)
+    busy = _handed_out(sched, 0.1)
+    sched.observe(sched.prepare(busy, status(503)), 0.2)
+    assert sched.queued == 1  # only the retry waits
+    assert sched.drain().retried[0].attempt == 2
+
+
+def test_trap_refusals_are_not_judged_again_after_a_resume() -> None:
+    state = Resumed(
+        queued=[Entry(f"{A}/a", f"{A}/a", 1, f"{A}/")],
+        admitted=[(f"{A}/", f"{A}/"), (f"{A}/a", f"{A}/a")],
+        refused=[f"{A}/cal?m=2"],
+        pages_done=1,
+        fetched=1,
+    )
+    sched = CrawlScheduler(config(obey_robots=False, traps=TrapLimits(max_query_variants=1)))
+    sched.resume(state, 0.0)
+    fetch = _handed_out(sched)
+    sched.observe(sched.prepare(fetch, page("/cal?m=2", "/cal?m=3")), 0.1)
+    changes = sched.drain()
+    assert [s.url for s in changes.skipped] == []  # m=2 was refused before; m=3 is new
+    assert [e.url for e in changes.discovered] == [f"{A}/cal?m=3"]
+    assert sched.stats.traps == {}
+
+
+def test_robots_redirects_are_followed_five_times_then_mean_allow_all() -> None:
+    """RFC 9309 2.3.1.2: follow at least five; aiohttp's count used to stop at four."""
+    hops = {f"{A}/robots.txt": [status(301, location="/r1")]}
+    hops |= {f"{A}/r{i}": [status(302, location=f"/r{i + 1}")] for i in range(1, 5)}
+    site = {f"{A}/": [page("/private")], f"{A}/private": [page()]}
+    five = site | hops | {f"{A}/r5": [robots("User-agent: *\nDisallow: /private\n")]}
+    h = Harness(config(max_depth=1, host_concurrency=1), five).run()
+    assert h.fetched()[:6] == [f"{A}/robots.txt", *(f"{A}/r{i}" for i in range(1, 6))]
+    assert [fetch.kind for _, fetch in h.log[:6]] == [FetchKind.ROBOTS] * 6
+    assert f"{A}/private" not in h.fetched()
+    six = site | hops | {f"{A}/r5": [status(302, location="/r6")]}
+    h = Harness(config(max_depth=1, host_concurrency=1), six).run()
+    assert f"{A}/r6" not in h.fetched()  # more than five: robots.txt is unavailable
+    assert f"{A}/private" in h.fetched()
+
+
+def test_a_huge_crawl_delay_is_capped_and_reported() -> None:
+    site = {
+        f"{A}/robots.txt": [robots("User-agent: *\nCrawl-delay: 86400\n")],
+        f"{A}/": [page("/a")],
+        f"{A}/a": [page()],
+    }
+    h = Harness(config(max_depth=1, max_crawl_delay=2.0), site).run()
+    robots_at, home_at, a_at = h.times()
+    assert (home_at - robots_at, a_at - home_at) == (2.0, 2.0)
+    assert h.scheduler.stats.capped_crawl_delays == {A: 86400.0}
+
+
+def test_robots_is_matched_against_the_url_as_the_page_wrote_it() -> None:
+    site = {
+        f"{A}/robots.txt": [robots("User-agent: *\nDisallow: /?q=baz/login/\n")],
+        f"{A}/": [page("/?q=baz/login/", "/?b=2&a=1")],
+    }
+    h = Harness(config(max_depth=1), site).run()
+    assert [(s.url, s.reason) for s in h.skipped] == [(f"{A}/?q=baz/login/", SkipReason.ROBOTS)]
+    assert f"{A}/?b=2&a=1" in h.fetched()  # requested in its own argument order
