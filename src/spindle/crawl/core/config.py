@@ -47,6 +47,7 @@ class CrawlConfig:
     engine), and seeds with one key are kept once. Every number must be finite and in range.
     ``max_crawl_delay`` caps a robots.txt ``Crawl-delay``: Heritrix, StormCrawler and Nutch
     all cap it too, since a value such as 86400 would stall a host for a day per page.
+    ``collect_links`` puts every page's outlinks, with anchor texts, in its record.
 
     Raises:
         ValueError: a setting is out of range (``InvalidURL``, a ValueError, for a bad seed).
@@ -69,6 +70,7 @@ class CrawlConfig:
     max_redirects: int = 10
     retry_after_cap: float = 120.0
     max_crawl_delay: float = 30.0
+    collect_links: bool = False
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     traps: TrapLimits = field(default_factory=TrapLimits)

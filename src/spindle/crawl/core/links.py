@@ -13,6 +13,10 @@ Rules:
   has one. ``rel=nofollow`` links are not followed.
 * ``<meta name="robots">`` and the ``X-Robots-Tag`` header may say ``nofollow`` (follow no link of
   the page) and ``noindex`` (recorded, the page is still fetched once).
+* The title is the first ``<title>``'s text, white space collapsed, at most 500 characters.
+* For the link graph (``collect_outlinks``), every ``<a href>`` and ``<area href>`` that is an
+  http(s) URL is listed in document order, in scope or not, with its anchor text (an area's
+  alt text), at most 200 characters, and whether it says ``rel=nofollow``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import html_to_unicode, read_bom
 
 from spindle.crawl.core.urls import InvalidURL, LinkResolver, resolve
-from spindle.crawl.core.values import ParsedPage
+from spindle.crawl.core.values import Outlink, ParsedPage
 
 __all__ = ["LinkExtractor", "decode_html", "is_html"]
 
@@ -69,6 +73,13 @@ def decode_html(content_type: str | None, body: bytes) -> str:
 
 # Links a crawler may follow: <a> and <area> with an href, unless rel contains "nofollow".
 _FOLLOWABLE = "a[href]:not([rel~=nofollow i]), area[href]:not([rel~=nofollow i])"
+_ALL_LINKS = "a[href], area[href]"
+_TITLE_CHARS = 500
+_ANCHOR_CHARS = 200
+
+
+def _collapse(text: str, limit: int) -> str:
+    return " ".join(text.split())[:limit]
 
 
 def _directives(*values: str | None) -> set[str]:
@@ -95,8 +106,9 @@ class LinkExtractor:
     (['http://a.test/other/x.html'], 1)
     """
 
-    def __init__(self, resolver: LinkResolver) -> None:
+    def __init__(self, resolver: LinkResolver, *, collect_outlinks: bool = False) -> None:
         self._resolver = resolver
+        self._collect_outlinks = collect_outlinks
 
     def parse(
         self,
@@ -122,9 +134,24 @@ class LinkExtractor:
         hrefs = [node.attrs["href"] or "" for node in tree.css(_FOLLOWABLE)]
         links = self._resolver.resolve(base, hrefs)
         nofollow = "nofollow" in directives
+        title_node = tree.css_first("title")
+        title = _collapse(title_node.text(), _TITLE_CHARS) if title_node is not None else None
         return ParsedPage(
             links=() if nofollow else tuple(links),
             link_count=len(links),
             nofollow=nofollow,
             noindex="noindex" in directives,
+            title=title,
+            outlinks=self._outlinks(tree, base) if self._collect_outlinks else (),
         )
+
+    def _outlinks(self, tree: LexborHTMLParser, base: str) -> tuple[Outlink, ...]:
+        found = []
+        for node in tree.css(_ALL_LINKS):
+            link = self._resolver.resolve_one(base, node.attrs["href"] or "")
+            if link is None:
+                continue
+            rel = (node.attrs.get("rel") or "").lower().split()
+            text = node.attrs.get("alt") or "" if node.tag == "area" else node.text(separator=" ")
+            found.append(Outlink(link.url, _collapse(text, _ANCHOR_CHARS), "nofollow" in rel))
+        return tuple(found)

@@ -29,11 +29,10 @@ from spindle.crawl.core.values import (
     Failure,
     Fetch,
     Link,
+    Observation,
     Outcome,
     PageRecord,
-    ParsedPage,
     RecordError,
-    Response,
 )
 
 __all__ = [
@@ -112,14 +111,15 @@ def redirect_target(fetch: Fetch, location: str, max_redirects: int) -> Link | R
 
 
 def fetched_record(
-    fetch: Fetch,
-    outcome: Outcome,
+    observation: Observation,
     *,
-    page: ParsedPage | None = None,
     final_url: str | None = None,
     error: RecordError | None = None,
+    collect_links: bool = False,
 ) -> PageRecord:
-    """The record of a URL that was fetched (successfully or not)."""
+    """The record of a URL that was fetched (successfully or not). ``collect_links`` puts the
+    page's outlinks in the record (an empty list for a page without any)."""
+    fetch, outcome = observation.fetch, observation.outcome
     if isinstance(outcome, Failure):
         return PageRecord(
             url=fetch.url,
@@ -135,18 +135,9 @@ def fetched_record(
             elapsed_ms=outcome.elapsed * 1000.0,
             attempts=fetch.attempt,
             error=error or (outcome.kind, outcome.message),
+            redirect_chain=fetch.redirect_chain,
         )
-    return _response_record(fetch, outcome, page=page, final_url=final_url, error=error)
-
-
-def _response_record(
-    fetch: Fetch,
-    outcome: Response,
-    *,
-    page: ParsedPage | None,
-    final_url: str | None,
-    error: RecordError | None,
-) -> PageRecord:
+    page = observation.page
     return PageRecord(
         url=fetch.url,
         key=fetch.key,
@@ -163,6 +154,12 @@ def _response_record(
         error=error,
         truncated=outcome.truncated,
         noindex=page.noindex if page else False,
+        title=page.title if page else None,
+        sha1=observation.sha1,
+        last_modified=outcome.header("Last-Modified"),
+        etag=outcome.header("ETag"),
+        redirect_chain=fetch.redirect_chain,
+        outlinks=(page.outlinks if page else ()) if collect_links else None,
     )
 
 

@@ -19,6 +19,7 @@ parameter; nothing here reads a clock.
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 import random
 from collections import Counter
@@ -95,7 +96,9 @@ class CrawlScheduler:
         self.config = config
         self.stats = CrawlStats()
         self._scope = Scope.from_seeds(config.scope, config.seeds)
-        self._extractor = LinkExtractor(LinkResolver(self._scope))
+        self._extractor = LinkExtractor(
+            LinkResolver(self._scope), collect_outlinks=config.collect_links
+        )
         self._backoff = Backoff(
             base=config.backoff_base,
             cap=config.backoff_cap,
@@ -258,18 +261,16 @@ class CrawlScheduler:
     # -- facts ----------------------------------------------------------------------------------
 
     def prepare(self, fetch: Fetch, outcome: Outcome) -> Observation:
-        """Parse a page's HTML. Safe to call from any thread; changes no scheduler state."""
+        """Parse a page's HTML and digest its body: the expensive work, done off the scheduler's
+        thread. Safe to call from any thread; changes no scheduler state."""
+        if fetch.kind is not FetchKind.PAGE or not isinstance(outcome, Response):
+            return Observation(fetch, outcome)
         page = None
-        if (
-            fetch.kind is FetchKind.PAGE
-            and isinstance(outcome, Response)
-            and 200 <= outcome.status < 300
-            and is_html(outcome.content_type, outcome.body)
-        ):
+        if 200 <= outcome.status < 300 and is_html(outcome.content_type, outcome.body):
             page = self._extractor.parse(
                 fetch.url, outcome.body, outcome.content_type, outcome.x_robots_tag
             )
-        return Observation(fetch, outcome, page)
+        return Observation(fetch, outcome, page, hashlib.sha1(outcome.body).hexdigest())
 
     def observe(self, observation: Observation, now: float) -> None:
         """Apply the outcome of a fetch handed out by :meth:`next_action`.
@@ -336,18 +337,18 @@ class CrawlScheduler:
             return
         self._pages_done += 1
         if isinstance(outcome, Failure):
-            self._record(fetched_record(fetch, outcome))
+            self._record(fetched_record(observation))
             return
         if verdict is Verdict.FAILED:
             error = (ErrorKind.HTTP_STATUS, f"HTTP {outcome.status} after {fetch.attempt} attempts")
-            self._record(fetched_record(fetch, outcome, error=error))
+            self._record(fetched_record(observation, error=error))
             return
         self._host_failures.pop(host, None)
         if verdict is Verdict.REDIRECT:
-            self._follow_redirect(fetch, outcome, now)
+            self._follow_redirect(observation, outcome, now)
             return
         page = observation.page
-        self._record(fetched_record(fetch, outcome, page=page))
+        self._record(fetched_record(observation, collect_links=self.config.collect_links))
         if page is not None and fetch.depth < self.config.max_depth:
             for link in page.links:
                 self._admit(Entry(link.url, link.key, fetch.depth + 1, fetch.url), now)
@@ -369,14 +370,15 @@ class CrawlScheduler:
         self._changes.retried.append(again)
         self._frontier.push_retry(again, now + delay, now)
 
-    def _follow_redirect(self, fetch: Fetch, outcome: Response, now: float) -> None:
+    def _follow_redirect(self, observation: Observation, outcome: Response, now: float) -> None:
         assert outcome.location is not None  # judge() said REDIRECT
+        fetch = observation.fetch
         target = redirect_target(fetch, outcome.location, self.config.max_redirects)
         if isinstance(target, RedirectRefused):
             error, final = target.error, target.target
-            self._record(fetched_record(fetch, outcome, final_url=final, error=error))
+            self._record(fetched_record(observation, final_url=final, error=error))
             return
-        self._record(fetched_record(fetch, outcome, final_url=target.url))
+        self._record(fetched_record(observation, final_url=target.url))
         if self._scope.allows(target.url):
             chain = (*fetch.redirect_chain, fetch.url)
             self._admit(Entry(target.url, target.key, fetch.depth, fetch.url, 1, chain), now)

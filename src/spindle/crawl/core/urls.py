@@ -81,8 +81,21 @@ def _split(url: str) -> tuple[str, str, str, str]:
 
 
 def _remove_dot_segments(path: str) -> str:
-    # urljoin applies RFC 3986's remove_dot_segments to the path of an absolute-path reference.
-    return urlsplit(urljoin("http://h/", path)).path
+    """RFC 3986, 5.2.4, for a path that starts with "/" (empty segments are kept).
+
+    >>> _remove_dot_segments("/a/./b/../c/.."), _remove_dot_segments("////.0/../x")
+    ('/a/', '////x')
+    """
+    segments = path.split("/")[1:]
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    trailing = "/" if segments and segments[-1] in (".", "..") else ""
+    return "/" + "/".join(kept) + trailing
 
 
 def normalize(url: str) -> str:
@@ -101,8 +114,8 @@ def normalize(url: str) -> str:
     spindle.crawl.core.urls.InvalidURL: http://[::1/: Invalid IPv6 URL
     """
     scheme, netloc, path, query = _split(url)
-    if "/." in path or path.startswith("."):
-        path = _remove_dot_segments(path if path.startswith("/") else "/" + path)
+    if "/." in path:
+        path = _remove_dot_segments(path)
     try:
         safe: str = safe_url_string(urlunsplit((scheme, netloc, path or "/", query, "")))
     except ValueError as exc:  # an unencodable host (IDNA) or a similar malformation
@@ -238,10 +251,11 @@ def _depends_on_whole_base(href: str) -> bool:
 
 
 class LinkResolver:
-    """Turns the hrefs of a page into in-scope :class:`Link` values, caching the work.
+    """Turns the hrefs of a page into :class:`Link` values, caching the work.
 
     Length and trap limits are not applied here: the frontier applies them, so that every
-    refusal is counted.
+    refusal is counted. Scope is applied after the cache, so one cache serves both the links
+    to follow and the link graph.
 
     Every operation on the cache is a single dict operation, so concurrent use from parser
     threads can at worst repeat work.
@@ -250,6 +264,8 @@ class LinkResolver:
     >>> hrefs = ["y.html#top", "../z?b=1&a=2", "http://b.test/", "#x", "http://[::1/"]
     >>> [link.url for link in resolver.resolve("http://a.test/docs/x.html", hrefs)]
     ['http://a.test/docs/y.html', 'http://a.test/z?b=1&a=2']
+    >>> resolver.resolve_one("http://a.test/docs/x.html", "http://b.test/").url
+    'http://b.test/'
     """
 
     def __init__(self, scope: Scope) -> None:
@@ -262,36 +278,51 @@ class LinkResolver:
         ``base`` is the page's base URL (its ``<base href>`` if any, else its own URL).
         Fragment-only hrefs point back at the page itself and are dropped.
         """
-        base_dir = base.split("?", 1)[0].split("#", 1)[0]
-        base_dir = base_dir[: base_dir.rfind("/") + 1]
+        base_dir = _directory(base)
+        allows = self._scope.allows
         found: dict[str, Link] = {}
-        cache = self._cache
         for raw in dict.fromkeys(hrefs):
-            href = raw.strip()
-            # Requests carry no fragment: "x.html#a" and "x.html#b" share one cache entry.
-            cut = href.find("#")
-            if cut > 0:
-                href = href[:cut]
-            key = (base, href) if _depends_on_whole_base(href) else (base_dir, href)
-            try:
-                link = cache[key]
-            except KeyError:
-                link = self._resolve_one(key[0], href)
-                if len(cache) >= _RESOLVER_CACHE_LIMIT:
-                    cache.clear()
-                cache[key] = link
-            if link is not None and link.key not in found:
+            link = self._cached(base, base_dir, raw)
+            if link is not None and link.key not in found and allows(link.url):
                 found[link.key] = link
         return list(found.values())
 
-    def _resolve_one(self, base: str, href: str) -> Link | None:
-        if href.startswith("#"):
-            return None
-        lowered = href[:11].lower()
-        if ":" in lowered and not lowered.startswith(("http:", "https:")):
-            return None  # mailto:, javascript:, data:, tel: ...
+    def resolve_one(self, base: str, href: str) -> Link | None:
+        """The crawlable URL ``href`` points to from ``base``, in scope or not; None for a
+        fragment-only href or one that is not an http(s) URL."""
+        return self._cached(base, _directory(base), href)
+
+    def _cached(self, base: str, base_dir: str, raw: str) -> Link | None:
+        href = raw.strip()
+        # Requests carry no fragment: "x.html#a" and "x.html#b" share one cache entry.
+        cut = href.find("#")
+        if cut > 0:
+            href = href[:cut]
+        key = (base, href) if _depends_on_whole_base(href) else (base_dir, href)
+        cache = self._cache
         try:
-            url = resolve(base, href)
-        except InvalidURL:
-            return None
-        return Link(url, _key(url)) if self._scope.allows(url) else None
+            return cache[key]
+        except KeyError:
+            link = _resolve_link(key[0], href)
+            if len(cache) >= _RESOLVER_CACHE_LIMIT:
+                cache.clear()
+            cache[key] = link
+            return link
+
+
+def _directory(base: str) -> str:
+    base_dir = base.split("?", 1)[0].split("#", 1)[0]
+    return base_dir[: base_dir.rfind("/") + 1]
+
+
+def _resolve_link(base: str, href: str) -> Link | None:
+    if href.startswith("#"):
+        return None
+    lowered = href[:11].lower()
+    if ":" in lowered and not lowered.startswith(("http:", "https:")):
+        return None  # mailto:, javascript:, data:, tel: ...
+    try:
+        url = resolve(base, href)
+    except InvalidURL:
+        return None
+    return Link(url, _key(url))

@@ -33,6 +33,7 @@ __all__ = [
     "Link",
     "Observation",
     "Outcome",
+    "Outlink",
     "PageRecord",
     "ParsedPage",
     "RecordError",
@@ -256,6 +257,16 @@ class Link(NamedTuple):
     key: str
 
 
+class Outlink(NamedTuple):
+    """A link of a page, for the link graph: any http(s) URL in request form, in scope or not,
+    its anchor text (white space collapsed; an ``<area>``'s alt text) and whether the link
+    itself says ``rel=nofollow``."""
+
+    url: str
+    text: str
+    nofollow: bool
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedPage:
     """What one HTML page tells the crawl.
@@ -263,22 +274,27 @@ class ParsedPage:
     ``links`` are the in-scope, followable links (``<a>`` links in document order, then
     ``<area>`` links), each once by canonical key; it is empty when the page says
     ``nofollow``. ``link_count`` is how many such links the page has, even when they are not
-    followed.
+    followed. ``outlinks`` lists every http(s) link of the page in document order, only when
+    the crawl collects them (``--links``).
     """
 
     links: tuple[Link, ...]
     link_count: int
     nofollow: bool
     noindex: bool
+    title: str | None = None
+    outlinks: tuple[Outlink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """A fetch handed out by the core, its outcome and, for HTML pages, what the page says."""
+    """A fetch handed out by the core, its outcome and what was learnt from the body off the
+    scheduler's thread: for HTML pages the parsed page, for any body its SHA-1 (hex)."""
 
     fetch: Fetch
     outcome: Outcome
     page: ParsedPage | None = None
+    sha1: str | None = None
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -326,7 +342,10 @@ class PageRecord:
 
     Every fetched page gets one, and so does every seed, fetched or not (``status`` is None and
     ``error`` says why). ``key`` (the canonical URL) is for the store, not the output.
-    ``fetched_at`` (seconds since the epoch) is None for a URL never fetched.
+    ``fetched_at`` (seconds since the epoch) is None for a URL never fetched. ``sha1`` is the
+    hex SHA-1 of the body as kept (decoded, at most ``--max-bytes``); ``redirect_chain`` the
+    URLs that redirected to this one, in order; ``outlinks`` None unless the crawl collects
+    links.
     """
 
     url: str
@@ -344,6 +363,12 @@ class PageRecord:
     error: RecordError | None = None
     truncated: bool = False
     noindex: bool = False
+    title: str | None = None
+    sha1: str | None = None
+    last_modified: str | None = None
+    etag: str | None = None
+    redirect_chain: tuple[str, ...] = ()
+    outlinks: tuple[Outlink, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the record as a JSON-ready dict (``fetched_at`` as ISO 8601 UTC)."""
@@ -368,6 +393,14 @@ class PageRecord:
             else {"kind": self.error[0].value, "message": self.error[1]},
             "truncated": self.truncated,
             "noindex": self.noindex,
+            "title": self.title,
+            "sha1": self.sha1,
+            "last_modified": self.last_modified,
+            "etag": self.etag,
+            "redirect_chain": list(self.redirect_chain),
+            "outlinks": None
+            if self.outlinks is None
+            else [{"url": o.url, "text": o.text, "nofollow": o.nofollow} for o in self.outlinks],
         }
 
 
