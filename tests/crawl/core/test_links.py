@@ -6,7 +6,7 @@ import pytest
 
 from spindle.crawl.core.links import LinkExtractor, decode_html, is_html
 from spindle.crawl.core.urls import LinkResolver, Scope, ScopeRule
-from spindle.crawl.core.values import Link, ParsedPage
+from spindle.crawl.core.values import Link, Outlink, ParsedPage
 
 URL = "http://a.test/dir/page.html"
 
@@ -118,3 +118,24 @@ def test_links_keep_their_query_order_and_dedupe_by_key() -> None:
     assert page.links == (
         Link("http://a.test/s?q=baz/login/&a=1", "http://a.test/s?a=1&q=baz%2Flogin%2F"),
     )
+
+
+def test_title_and_outlinks_for_the_link_graph() -> None:
+    scope = Scope.from_seeds(ScopeRule.HOST, [URL])
+    extractor = LinkExtractor(LinkResolver(scope), collect_outlinks=True)
+    body = (
+        b"<title>\n  The   page </title>"
+        b'<a href="b.html"> one\n <b>two</b> </a>'
+        b'<a href="http://other.test/x" rel="nofollow">away</a>'
+        b'<a href="mailto:x@a.test">mail</a><a href="#top">top</a>'
+        b'<map><area href="/m" alt="the map"></map>'
+    )
+    page = extractor.parse(URL, body, "text/html")
+    assert page.title == "The page"
+    assert page.outlinks == (
+        Outlink("http://a.test/dir/b.html", "one two", False),
+        Outlink("http://other.test/x", "away", True),
+        Outlink("http://a.test/m", "the map", False),
+    )
+    assert urls(page) == ("http://a.test/dir/b.html", "http://a.test/m")
+    assert parse(body).outlinks == ()  # only collected when asked

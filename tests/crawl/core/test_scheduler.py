@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 import pytest
@@ -395,3 +396,19 @@ def test_robots_is_matched_against_the_url_as_the_page_wrote_it() -> None:
     h = Harness(config(max_depth=1), site).run()
     assert [(s.url, s.reason) for s in h.skipped] == [(f"{A}/?q=baz/login/", SkipReason.ROBOTS)]
     assert f"{A}/?b=2&a=1" in h.fetched()  # requested in its own argument order
+
+
+def test_records_carry_what_the_page_and_headers_say() -> None:
+    home = page("/old", last_modified="Tue, 01 Dec 2026 10:00:00 GMT", etag='"v1"')
+    site = {
+        f"{A}/": [home],
+        f"{A}/old": [status(301, location="/new")],
+        f"{A}/new": [page()],
+    }
+    h = Harness(config(obey_robots=False, max_depth=1, collect_links=True), site).run()
+    record = h.record(f"{A}/")
+    assert (record.last_modified, record.etag) == ("Tue, 01 Dec 2026 10:00:00 GMT", '"v1"')
+    assert record.sha1 == hashlib.sha1(home.body).hexdigest()
+    assert [o.url for o in record.outlinks or ()] == [f"{A}/old"]
+    assert h.record(f"{A}/new").redirect_chain == (f"{A}/old",)
+    assert h.record(f"{A}/old").outlinks == ()

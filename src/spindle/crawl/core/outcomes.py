@@ -136,6 +136,7 @@ def fetched_record(
             attempts=fetch.attempt,
             error=error or (outcome.kind, outcome.message),
             redirect_chain=fetch.redirect_chain,
+            outlinks=() if collect_links else None,
         )
     page = observation.page
     return PageRecord(

@@ -337,18 +337,18 @@ class CrawlScheduler:
             return
         self._pages_done += 1
         if isinstance(outcome, Failure):
-            self._record(fetched_record(observation))
+            self._record_fetch(observation)
             return
         if verdict is Verdict.FAILED:
             error = (ErrorKind.HTTP_STATUS, f"HTTP {outcome.status} after {fetch.attempt} attempts")
-            self._record(fetched_record(observation, error=error))
+            self._record_fetch(observation, error=error)
             return
         self._host_failures.pop(host, None)
         if verdict is Verdict.REDIRECT:
             self._follow_redirect(observation, outcome, now)
             return
         page = observation.page
-        self._record(fetched_record(observation, collect_links=self.config.collect_links))
+        self._record_fetch(observation)
         if page is not None and fetch.depth < self.config.max_depth:
             for link in page.links:
                 self._admit(Entry(link.url, link.key, fetch.depth + 1, fetch.url), now)
@@ -376,12 +376,24 @@ class CrawlScheduler:
         target = redirect_target(fetch, outcome.location, self.config.max_redirects)
         if isinstance(target, RedirectRefused):
             error, final = target.error, target.target
-            self._record(fetched_record(observation, final_url=final, error=error))
+            self._record_fetch(observation, final_url=final, error=error)
             return
-        self._record(fetched_record(observation, final_url=target.url))
+        self._record_fetch(observation, final_url=target.url)
         if self._scope.allows(target.url):
             chain = (*fetch.redirect_chain, fetch.url)
             self._admit(Entry(target.url, target.key, fetch.depth, fetch.url, 1, chain), now)
+
+    def _record_fetch(
+        self,
+        observation: Observation,
+        *,
+        final_url: str | None = None,
+        error: RecordError | None = None,
+    ) -> None:
+        collect = self.config.collect_links
+        self._record(
+            fetched_record(observation, final_url=final_url, error=error, collect_links=collect)
+        )
 
     def _record(self, record: PageRecord) -> None:
         stats = self.stats
