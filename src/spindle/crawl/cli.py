@@ -213,6 +213,17 @@ def _silence_stdout() -> None:
     "[default: stdout when it is not a terminal, else HOST.jsonl]",
 )
 @click.option(
+    "--skips",
+    type=click.Path(dir_okay=False),
+    help="JSON Lines of every URL the crawl decided not to fetch, with the reason.",
+)
+@click.option(
+    "--links",
+    "collect_links",
+    is_flag=True,
+    help="Put every page's outlinks (URL, anchor text, nofollow) in its record.",
+)
+@click.option(
     "--state",
     type=click.Path(path_type=Path, dir_okay=False),
     help="SQLite crawl state; the same command resumes. [default: OUT.state beside a file]",
@@ -246,6 +257,8 @@ def crawl(
     max_path_depth: int,
     max_url_length: int,
     out: str | None,
+    skips: str | None,
+    collect_links: bool,
     state: Path | None,
     no_state: bool,
     overwrite: bool,
@@ -282,6 +295,7 @@ def crawl(
             timeout=timeout,
             retries=retries,
             max_bytes=max_bytes,
+            collect_links=collect_links,
             traps=TrapLimits(
                 max_url_length=max_url_length,
                 max_path_depth=max_path_depth,
@@ -298,6 +312,7 @@ def crawl(
         state = _default_state(out)
     options = RunOptions(
         out=out,
+        skips=skips,
         workers=workers,
         engine=engine,
         state=state,

@@ -36,7 +36,7 @@ from spindle.crawl.core.urls import Credentials
 from spindle.crawl.engines.settings import FetchSettings
 from spindle.crawl.engines.turns import StopSignals
 from spindle.crawl.progress import LiveProgress
-from spindle.crawl.store.base import CrawlStore
+from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
 from spindle.crawl.store.sqlite import SQLiteStore
@@ -94,13 +94,15 @@ class RunRefused(ValueError):
 class RunOptions:
     """How to run a crawl, as opposed to what it decides (that is :class:`CrawlConfig`).
 
-    ``out`` is a file path or ``-`` for stdout. ``state`` is the SQLite state file (None: the
-    crawl cannot be resumed). ``overwrite`` allows a fresh crawl to replace an existing
-    ``out`` and discard an existing ``state``. ``credentials`` are HTTP Basic credentials by
-    host key (``scheme://host[:port]``); they are sent to that host only and never written out.
+    ``out`` is a file path or ``-`` for stdout. ``skips`` is a file for the URLs the crawl
+    decided not to fetch. ``state`` is the SQLite state file (None: the crawl cannot be
+    resumed). ``overwrite`` allows a fresh crawl to replace existing outputs and discard an
+    existing ``state``. ``credentials`` are HTTP Basic credentials by host key
+    (``scheme://host[:port]``); they are sent to that host only and never written out.
     """
 
     out: str
+    skips: str | None = None
     workers: int = 16
     engine: str = "threads"
     state: Path | None = None
@@ -131,17 +133,22 @@ def check_files(options: RunOptions) -> None:
         RunRefused: the output would be overwritten without ``overwrite``, or ``state`` and
             ``out`` are the same file.
     """
-    out = None if options.out == "-" else Path(options.out)
+    named = [("--out", options.out), ("--skips", options.skips)]
+    files = [(flag, Path(path)) for flag, path in named if path not in (None, "-")]
     state = options.state
-    if out is not None and state is not None and _same_file(out, state):
-        raise RunRefused(f"--state and --out name the same file ({out}): use two files")
-    if out is None or options.overwrite or not holds_data(out):
-        return
-    if state is None or not state.exists():
-        raise RunRefused(
-            f"{out} exists and there is no crawl state to resume it from; "
-            "pass --overwrite to replace it, or choose another --out"
-        )
+    if state is not None:
+        files.append(("--state", state))
+    for i, (flag, path) in enumerate(files):
+        for other_flag, other in files[i + 1 :]:
+            if _same_file(path, other):
+                raise RunRefused(f"{flag} and {other_flag} name the same file ({path})")
+    resumable = state is not None and state.exists()
+    for flag, path in files:
+        if flag != "--state" and not options.overwrite and not resumable and holds_data(path):
+            raise RunRefused(
+                f"{path} exists and there is no crawl state to resume it from; "
+                f"pass --overwrite to replace it, or choose another {flag}"
+            )
 
 
 def holds_data(path: Path) -> bool:
@@ -183,12 +190,12 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     failure: RunFailure | None = None
     try:
         resumed = store.open(crawl_identity(config))
-        sink = open_output(options.out, resume_from=store if resumed is not None else None)
+        sinks = _open_sinks(options, store if resumed is not None else None)
         if resumed is None:
             scheduler.start(start)
         else:
             scheduler.resume(resumed, start)
-        writer = RecordWriter(store, sink)
+        writer = RecordWriter(store, sinks)
         settings = FetchSettings(
             user_agent=config.user_agent,
             timeout=config.timeout,
@@ -210,7 +217,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         except Exception as exc:  # a broken invariant: stop cleanly, keep what was committed
             failure = RunFailure(RunFailure.Kind.INTERNAL, _describe(exc))
         finally:
-            failure = _close(writer, sink, failure)
+            failure = _close(writer, sinks, failure)
     finally:
         store.close()
     return CrawlSummary(
@@ -226,23 +233,40 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     )
 
 
+def _open_sinks(options: RunOptions, resume_from: CrawlStore | None) -> dict[Stream, JsonlSink]:
+    sinks = {Stream.RECORDS: open_output(options.out, resume_from=resume_from)}
+    if options.skips is not None:
+        try:
+            sinks[Stream.SKIPS] = open_output(
+                options.skips, resume_from=resume_from, stream=Stream.SKIPS
+            )
+        except BaseException:
+            sinks[Stream.RECORDS].close()
+            raise
+    return sinks
+
+
 def _remove_old(options: RunOptions) -> None:
     if options.state is not None:
         for path in state_files(options.state):
             path.unlink(missing_ok=True)
-    if options.out != "-" and Path(options.out).is_file():
-        Path(options.out).unlink()
+    for output in (options.out, options.skips):
+        if output not in (None, "-") and Path(output).is_file():
+            Path(output).unlink()
 
 
-def _close(writer: RecordWriter, sink: JsonlSink, failure: RunFailure | None) -> RunFailure | None:
+def _close(
+    writer: RecordWriter, sinks: dict[Stream, JsonlSink], failure: RunFailure | None
+) -> RunFailure | None:
     try:
         writer.close()
     except WriterFailed as exc:
         failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
-    try:
-        sink.close()
-    except OSError as exc:
-        failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc))
+    for sink in sinks.values():
+        try:
+            sink.close()
+        except OSError as exc:
+            failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc))
     return failure
 
 

@@ -331,6 +331,16 @@ class Skip:
         """The most specific name of the reason: the trap rule for TRAP, else the reason."""
         return self.rule.value if self.rule is not None else self.reason.value
 
+    def to_json(self) -> dict[str, Any]:
+        """The skip as a JSON-ready dict: one line of the skips output."""
+        return {
+            "url": self.url,
+            "depth": self.depth,
+            "parent": self.parent,
+            "reason": self.reason.value,
+            "rule": None if self.rule is None else self.rule.value,
+        }
+
 
 RecordError = tuple[ErrorKind | SkipReason, str]
 """Why a record has no usable answer: a kind and a message for people."""

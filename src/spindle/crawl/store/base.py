@@ -8,12 +8,21 @@ core's values module only.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Generator, Mapping
 from typing import Protocol
 
 from spindle.crawl.core.values import Changes, Resumed
 
-__all__ = ["CrawlStore", "StateError", "StateInUse", "StateMismatch"]
+__all__ = ["CrawlStore", "StateError", "StateInUse", "StateMismatch", "Stream"]
+
+
+class Stream(enum.Enum):
+    """The line outputs a crawl writes, each kept in the state line by line so that a resumed
+    crawl can check and complete its file."""
+
+    RECORDS = "records"
+    SKIPS = "skips"
 
 
 class StateError(Exception):
@@ -40,12 +49,13 @@ class CrawlStore(Protocol):
         """
         ...
 
-    def save(self, changes: Changes, encoded: list[bytes]) -> None:
-        """Apply one batch atomically; ``encoded`` are the records' JSON lines, in order."""
+    def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
+        """Apply one batch atomically; ``lines`` are the encoded records and skips, in order
+        (one line per record of ``changes.records``, per skip of ``changes.skipped``)."""
         ...
 
-    def encoded_records(self, start: int) -> Generator[bytes, None, None]:
-        """Yield the JSON lines of the records from position ``start`` (0-based) on, in order.
+    def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:
+        """Yield the lines of ``stream`` from position ``start`` (0-based) on, in order.
 
         Close the generator when stopping early: it may hold the store's read open."""
         ...

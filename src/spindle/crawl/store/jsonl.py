@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from spindle.crawl.store.base import CrawlStore
+from spindle.crawl.store.base import CrawlStore, Stream
 
 __all__ = ["JsonlSink", "OutputMismatch", "open_output", "verify_and_repair"]
 
@@ -83,8 +83,11 @@ def verify_and_repair(path: Path, saved: Iterator[bytes]) -> int:
     return count
 
 
-def open_output(out: str, *, resume_from: CrawlStore | None) -> JsonlSink:
-    """Open ``out`` ('-' for stdout) for a fresh crawl, or for one resumed from a store.
+def open_output(
+    out: str, *, resume_from: CrawlStore | None, stream: Stream = Stream.RECORDS
+) -> JsonlSink:
+    """Open ``out`` ('-' for stdout) for ``stream`` of a fresh crawl, or of one resumed from a
+    store.
 
     A fresh crawl truncates the file (the caller has checked that this is wanted). A resumed
     crawl verifies and repairs the file (:func:`verify_and_repair`), then appends the saved
@@ -99,7 +102,7 @@ def open_output(out: str, *, resume_from: CrawlStore | None) -> JsonlSink:
     path = Path(out)
     if resume_from is None:
         return JsonlSink(path.open("wb"), owned=True)
-    saved = resume_from.encoded_records(0)
+    saved = resume_from.encoded(stream, 0)
     try:
         if path.exists():
             verify_and_repair(path, saved)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 
 from spindle.crawl.core.values import Changes, Resumed
+from spindle.crawl.store.base import Stream
 
 __all__ = ["NullStore"]
 
@@ -16,11 +17,11 @@ class NullStore:
         """Always a fresh crawl."""
         return None
 
-    def save(self, changes: Changes, encoded: list[bytes]) -> None:
+    def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
         """Nothing to keep."""
 
-    def encoded_records(self, start: int) -> Generator[bytes, None, None]:
-        """No records are kept."""
+    def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:
+        """No lines are kept."""
         yield from ()
 
     def close(self) -> None:

@@ -2,9 +2,10 @@
 
 Tables: ``meta`` (the crawl's identity and the schema version), ``urls`` (every URL the crawl
 judged, by canonical key: queued with its next attempt and redirect chain, done, or skipped
-with the reason, trap refusals included) and ``records`` (each record's JSON line, numbered in
-output order). One connection, owned by the writer thread; each batch is one transaction, so
-after a crash (even ``kill -9``) the file holds exactly the batches that committed.
+with the reason, trap refusals included), ``records`` and ``skips`` (each output line,
+numbered in output order). One connection, owned by the writer thread; each batch is one
+transaction, so after a crash (even ``kill -9``) the file holds exactly the batches that
+committed.
 
 The file is locked (``flock``, exclusive) for as long as the store is open, so two crawls can
 never share one state file.
@@ -21,7 +22,7 @@ from pathlib import Path
 import orjson
 
 from spindle.crawl.core.values import Changes, Entry, Resumed, SkipReason
-from spindle.crawl.store.base import StateInUse, StateMismatch
+from spindle.crawl.store.base import StateInUse, StateMismatch, Stream
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS records (
     status INTEGER,
     line BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS skips (seq INTEGER PRIMARY KEY, line BLOB NOT NULL);
 """
 
 _TRAP = SkipReason.TRAP.value
@@ -81,7 +83,10 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
-            self._records = self._count("SELECT COUNT(*) FROM records")
+            self._next = {
+                Stream.RECORDS: self._count("SELECT COUNT(*) FROM records"),
+                Stream.SKIPS: self._count("SELECT COUNT(*) FROM skips"),
+            }
         except BaseException:
             # Closing our descriptor would drop SQLite's own locks too; close SQLite first.
             self._release()
@@ -102,7 +107,7 @@ class SQLiteStore:
         wanted = orjson.dumps(dict(identity), option=orjson.OPT_SORT_KEYS).decode()
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if "identity" not in meta:
-            if self._records or self._count("SELECT COUNT(*) FROM urls"):
+            if any(self._next.values()) or self._count("SELECT COUNT(*) FROM urls"):
                 raise StateMismatch(f"{self._path} holds crawl state without an identity")
             self._db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
@@ -155,7 +160,7 @@ class SQLiteStore:
             fetched=self._count("SELECT COUNT(*) FROM records WHERE status IS NOT NULL"),
         )
 
-    def save(self, changes: Changes, encoded: list[bytes]) -> None:
+    def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
         """Apply one batch in one transaction."""
         db = self._db
         db.execute("BEGIN")
@@ -178,13 +183,22 @@ class SQLiteStore:
                 "ON CONFLICT (key) DO UPDATE SET state = 'skipped', reason = excluded.reason",
                 [(s.key, s.url, s.depth, s.parent, s.reason.value) for s in changes.skipped],
             )
-            first = self._records
+            first = self._next[Stream.RECORDS]
+            records = zip(changes.records, lines[Stream.RECORDS], strict=True)
             db.executemany(
                 "INSERT INTO records (seq, key, fetched, status, line) VALUES (?, ?, ?, ?, ?)",
                 [
                     (first + i, r.key, r.attempts > 0, r.status, line)
-                    for i, (r, line) in enumerate(zip(changes.records, encoded, strict=True))
+                    for i, (r, line) in enumerate(records)
                 ],
+            )
+            skip_lines = lines[Stream.SKIPS]
+            if len(skip_lines) != len(changes.skipped):
+                raise ValueError("one line per skip is needed")
+            first_skip = self._next[Stream.SKIPS]
+            db.executemany(
+                "INSERT INTO skips (seq, line) VALUES (?, ?)",
+                [(first_skip + i, line) for i, line in enumerate(skip_lines)],
             )
             db.executemany(
                 "UPDATE urls SET state = 'done' WHERE key = ?",
@@ -194,11 +208,13 @@ class SQLiteStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self._records += len(changes.records)
+        self._next[Stream.RECORDS] += len(changes.records)
+        self._next[Stream.SKIPS] += len(changes.skipped)
 
-    def encoded_records(self, start: int) -> Generator[bytes, None, None]:
-        """Yield the saved JSON lines from position ``start`` on."""
-        cursor = self._db.execute("SELECT line FROM records WHERE seq >= ? ORDER BY seq", (start,))
+    def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:
+        """Yield the saved lines of ``stream`` from position ``start`` on."""
+        table = "records" if stream is Stream.RECORDS else "skips"
+        cursor = self._db.execute(f"SELECT line FROM {table} WHERE seq >= ? ORDER BY seq", (start,))
         try:
             for (line,) in cursor:
                 yield bytes(line)

@@ -10,11 +10,12 @@ the state holds every batch committed before it, so the crawl can be resumed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 import orjson
 
 from spindle.crawl.core.values import Changes
-from spindle.crawl.store.base import CrawlStore
+from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink
 from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueFull, QueueTimeout
 
@@ -35,9 +36,11 @@ class WriterFailed(RuntimeError):
 class RecordWriter:
     """Persists batches of :class:`Changes` on a background thread, in submission order."""
 
-    def __init__(self, store: CrawlStore, sink: JsonlSink | None, *, capacity: int = 256) -> None:
+    def __init__(
+        self, store: CrawlStore, sinks: Mapping[Stream, JsonlSink], *, capacity: int = 256
+    ) -> None:
         self._store = store
-        self._sink = sink
+        self._sinks = dict(sinks)
         self._queue: BoundedQueue[Changes] = BoundedQueue(capacity)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="spindle-writer", daemon=True)
@@ -98,10 +101,13 @@ class RecordWriter:
                 while waiting := self._take_waiting():
                     for changes in waiting:
                         batch.extend(changes)
-                lines = [orjson.dumps(record.to_json()) for record in batch.records]
+                lines = {
+                    Stream.RECORDS: [orjson.dumps(record.to_json()) for record in batch.records],
+                    Stream.SKIPS: [orjson.dumps(skip.to_json()) for skip in batch.skipped],
+                }
                 self._store.save(batch, lines)
-                if self._sink is not None:
-                    self._sink.write(lines)
+                for stream, sink in self._sinks.items():
+                    sink.write(lines[stream])
         except BaseException as exc:  # the crawl must learn of any failure, and stop
             self._error = exc
             self._queue.close()
