@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from spindle.crawl.core.urls import ScopeRule, canonicalize, normalize
 
 __all__ = ["DEFAULT_USER_AGENT", "CrawlConfig", "TrapLimits"]
 
+_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
 DEFAULT_USER_AGENT = f"spindle/{__version__} (+https://github.com/spindle-crawler/spindle)"
 
 
@@ -101,7 +103,10 @@ class CrawlConfig:
             ("max_redirects must be 0 or more", self.max_redirects >= 0),
             ("retry_after_cap must be 0 or more", self.retry_after_cap >= 0),
             ("max_crawl_delay must be 0 or more", self.max_crawl_delay >= 0),
-            ("user_agent must not be empty", bool(self.user_agent.strip())),
+            (
+                "user_agent must start with a product token (letters, '_' or '-')",
+                _PRODUCT_TOKEN.match(self.user_agent.strip()) is not None,
+            ),
         )
         for message, ok in checks:
             if not ok:
@@ -111,7 +116,14 @@ class CrawlConfig:
     def robots_token(self) -> str:
         """The product token matched against robots.txt user-agent lines (RFC 9309, 2.2.1).
 
+        It is the user agent's leading run of letters, ``_`` and ``-`` (the only characters
+        a product token may hold), as Google's parser reads it.
+
         >>> CrawlConfig(seeds=("http://a.test/",), user_agent="MyBot/2.0 (+x)").robots_token
         'MyBot'
+        >>> CrawlConfig(seeds=("http://a.test/",), user_agent="Crawl3r_x/1").robots_token
+        'Crawl'
         """
-        return self.user_agent.split("/", 1)[0].split()[0]
+        match = _PRODUCT_TOKEN.match(self.user_agent.strip())
+        assert match is not None  # checked on construction
+        return match.group()
