@@ -161,6 +161,7 @@ def test_ctrl_c_exits_130_and_resumes(tmp_path: Path, engine: str) -> None:
         _assert_exactly_once(out, _expected(server))
         page_hits = [p for p in server.paths() if p != "/robots.txt"]
         assert len(page_hits) == len(set(page_hits))  # a clean stop refetches nothing
+        assert server.count("/robots.txt") == 1  # the resumed run reused the decision
 
 
 def test_finished_crawl_resumed_does_nothing(tmp_path: Path, site: FaultServer) -> None:

@@ -18,6 +18,7 @@ write.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import signal
 import threading
@@ -33,6 +34,7 @@ from rich.console import Console
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.urls import Credentials
+from spindle.crawl.core.values import Resumed
 from spindle.crawl.engines.settings import FetchSettings
 from spindle.crawl.engines.turns import StopSignals
 from spindle.crawl.progress import LiveProgress
@@ -56,6 +58,7 @@ __all__ = [
 ]
 
 ENGINES = ("threads", "async")
+ROBOTS_CACHE_SECONDS = 24 * 3600
 
 
 class Engine(Protocol):
@@ -194,7 +197,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         if resumed is None:
             scheduler.start(start)
         else:
-            scheduler.resume(resumed, start)
+            scheduler.resume(_fresh_robots(resumed, time.time()), start)
         writer = RecordWriter(store, sinks)
         settings = FetchSettings(
             user_agent=config.user_agent,
@@ -231,6 +234,12 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         out=options.out,
         state=options.state,
     )
+
+
+def _fresh_robots(resumed: Resumed, now: float) -> Resumed:
+    """Keep the robots.txt decisions younger than RFC 9309's 24-hour cache limit (2.4)."""
+    fresh = [d for d in resumed.robots if 0 <= now - d.fetched_at < ROBOTS_CACHE_SECONDS]
+    return dataclasses.replace(resumed, robots=fresh)
 
 
 def _open_sinks(options: RunOptions, resume_from: CrawlStore | None) -> dict[Stream, JsonlSink]:

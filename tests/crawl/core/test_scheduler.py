@@ -18,11 +18,13 @@ from spindle.crawl.core import (
     FetchKind,
     MisuseError,
     Resumed,
+    ScopeRule,
     SkipReason,
     TrapLimits,
     TrapRule,
     Wait,
 )
+from spindle.crawl.core.values import RobotsDecision
 from tests.crawl.core.harness import Harness, failure, page, robots, status
 
 A = "http://a.test"
@@ -412,3 +414,36 @@ def test_records_carry_what_the_page_and_headers_say() -> None:
     assert [o.url for o in record.outlinks or ()] == [f"{A}/old"]
     assert h.record(f"{A}/new").redirect_chain == (f"{A}/old",)
     assert h.record(f"{A}/old").outlinks == ()
+
+
+def test_a_resumed_crawl_reuses_robots_decisions() -> None:
+    decisions = [
+        RobotsDecision(A, True, b"User-agent: *\nDisallow: /private\nCrawl-delay: 3\n", None, 0.0),
+        RobotsDecision("http://b.test", False, None, (ErrorKind.DNS, "no such host"), 0.0),
+    ]
+    state = Resumed(
+        queued=[
+            Entry(f"{A}/private", f"{A}/private", 1, f"{A}/"),
+            Entry(f"{A}/a", f"{A}/a", 1, f"{A}/"),
+            Entry(f"{A}/b", f"{A}/b", 1, f"{A}/"),
+            Entry("http://b.test/", "http://b.test/", 1, f"{A}/"),
+        ],
+        admitted=[],
+        refused=[],
+        pages_done=1,
+        fetched=1,
+        robots=decisions,
+    )
+    h = Harness(config(scope=ScopeRule.ANY), {})
+    h.scheduler.resume(state, 0.0)
+    first, second = _handed_out(h.scheduler), None
+    assert first.url == f"{A}/a"  # no robots.txt fetch: the decision was kept
+    assert h.scheduler.next_action(0.0) == Wait(3.0)  # its Crawl-delay holds too
+    h.scheduler.observe(h.scheduler.prepare(first, page()), 0.5)
+    second = _handed_out(h.scheduler, 3.0)
+    assert second.url == f"{A}/b"
+    skipped = {(s.url, s.reason) for s in h.scheduler.drain().skipped}
+    assert skipped == {
+        (f"{A}/private", SkipReason.ROBOTS),
+        ("http://b.test/", SkipReason.ROBOTS_UNREACHABLE),
+    }

@@ -11,8 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from spindle.crawl.core import Changes, Entry, PageRecord, Skip, SkipReason, TrapRule
+from spindle.crawl.core import Changes, Entry, ErrorKind, PageRecord, Skip, SkipReason, TrapRule
+from spindle.crawl.core.values import RobotsDecision
 from spindle.crawl.store import SQLiteStore, StateInUse, StateMismatch
+from spindle.crawl.store.base import Stream
 from spindle.crawl.store.jsonl import OutputMismatch, open_output, verify_and_repair
 
 IDENTITY = {"seeds": ["http://a.test/"], "scope": "host", "max_depth": 2, "obey_robots": True}
@@ -25,6 +27,10 @@ def record(url: str, attempts: int = 1, status: int | None = 200) -> PageRecord:
 
 def entry(path: str, depth: int = 1, **kwargs: object) -> Entry:
     return Entry(f"{A}{path}", f"{A}{path}", depth, f"{A}/" if depth else None, **kwargs)  # type: ignore[arg-type]
+
+
+def lines(records: list[bytes], skips: list[bytes]) -> dict[Stream, list[bytes]]:
+    return {Stream.RECORDS: records, Stream.SKIPS: skips}
 
 
 def test_fresh_then_resumed(tmp_path: Path) -> None:
@@ -40,7 +46,7 @@ def test_fresh_then_resumed(tmp_path: Path) -> None:
             Skip(f"{A}/t?1", f"{A}/t?1", 1, f"{A}/", SkipReason.TRAP, TrapRule.QUERY_VARIANTS),
         ],
     )
-    store.save(changes, [b'{"url":"http://a.test/"}'])
+    store.save(changes, lines([b'{"url":"http://a.test/"}'], [b'{"x":1}', b'{"t":1}']))
     store.close()
 
     again = SQLiteStore(path)
@@ -52,8 +58,9 @@ def test_fresh_then_resumed(tmp_path: Path) -> None:
     )
     assert resumed.refused == [f"{A}/t?1"]  # trap refusals survive a resume
     assert (resumed.pages_done, resumed.fetched) == (1, 1)
-    assert list(again.encoded_records(0)) == [b'{"url":"http://a.test/"}']
-    assert list(again.encoded_records(1)) == []
+    assert list(again.encoded(Stream.RECORDS, 0)) == [b'{"url":"http://a.test/"}']
+    assert list(again.encoded(Stream.RECORDS, 1)) == []
+    assert list(again.encoded(Stream.SKIPS, 1)) == [b'{"t":1}']
     again.close()
 
 
@@ -67,7 +74,7 @@ def test_a_seed_never_fetched_is_a_record_but_not_a_page_done(tmp_path: Path) ->
             discovered=[entry("/", 0)],
             skipped=[Skip(f"{A}/", f"{A}/", 0, None, SkipReason.ROBOTS)],
         ),
-        [b"{}"],
+        lines([b"{}"], [b"{}"]),
     )
     store.close()
     again = SQLiteStore(tmp_path / "s.sqlite")
@@ -126,8 +133,8 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.sqlite")
     store.open(IDENTITY)
     with pytest.raises(ValueError, match="zip"):
-        store.save(Changes(records=[record(f"{A}/")], discovered=[entry("/", 0)]), [])
-    assert list(store.encoded_records(0)) == []
+        store.save(Changes(records=[record(f"{A}/")], discovered=[entry("/", 0)]), lines([], []))
+    assert list(store.encoded(Stream.RECORDS, 0)) == []
     store.close()
 
 
@@ -135,7 +142,7 @@ def _store_with(tmp_path: Path, lines: list[bytes]) -> SQLiteStore:
     store = SQLiteStore(tmp_path / "s.sqlite")
     store.open(IDENTITY)
     records = [record(f"{A}/{i}") for i in range(len(lines))]
-    store.save(Changes(records=records), lines)
+    store.save(Changes(records=records), {Stream.RECORDS: lines, Stream.SKIPS: []})
     return store
 
 
@@ -190,3 +197,20 @@ def test_fresh_output_truncates(tmp_path: Path) -> None:
     sink.write([orjson.dumps({"n": 1})])
     sink.close()
     assert out.read_bytes() == b'{"n":1}\n'
+
+
+def test_robots_decisions_are_kept(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    store.open(IDENTITY)
+    kept = [
+        RobotsDecision(A, True, b"User-agent: *\nDisallow: /x\n", None, 1.7e9),
+        RobotsDecision("http://b.test", False, None, (ErrorKind.DNS, "no such host"), 1.7e9),
+        RobotsDecision("http://c.test", False, None, (SkipReason.ROBOTS_UNREACHABLE, "503"), 1.7e9),
+    ]
+    store.save(Changes(robots=kept), lines([], []))
+    store.close()
+    again = SQLiteStore(tmp_path / "s.sqlite")
+    resumed = again.open(IDENTITY)
+    assert resumed is not None
+    assert sorted(resumed.robots, key=lambda d: d.host) == kept
+    again.close()

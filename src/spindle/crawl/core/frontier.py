@@ -105,7 +105,8 @@ class Frontier(Protocol):
         ...
 
     def set_interval(self, host: str, interval: float, now: float) -> None:
-        """Space the host's fetches at least ``interval`` seconds apart from now on."""
+        """Space the host's fetches at least ``interval`` seconds apart from now on (a host
+        with no queue yet gets one)."""
         ...
 
     def drain(self, host: str, now: float) -> list[Entry]:
@@ -278,7 +279,7 @@ class MemoryFrontier:
         self._schedule(state, now)
 
     def set_interval(self, host: str, interval: float, now: float) -> None:
-        state = self._known(host)
+        state = self._host(host)
         state.pace.slow_to(interval)
         self._schedule(state, now)
 

@@ -33,7 +33,7 @@ import enum
 from spindle.crawl.core.errors import MisuseError
 from spindle.crawl.core.robots_rules import ALLOW_ALL, DISALLOW_ALL, MAX_ROBOTS_BYTES, RobotsRules
 from spindle.crawl.core.urls import InvalidURL, resolve
-from spindle.crawl.core.values import Failure, Outcome, RecordError, SkipReason
+from spindle.crawl.core.values import Failure, Outcome, RecordError, RobotsDecision, SkipReason
 
 __all__ = ["MAX_ROBOTS_BYTES", "ROBOTS_MAX_REDIRECTS", "HostRobots", "RobotsStatus"]
 
@@ -69,10 +69,23 @@ class HostRobots:
     2.0
     """
 
-    __slots__ = ("_token", "chain", "failures", "reason", "retry_at", "rules", "status", "url")
+    __slots__ = (
+        "_body",
+        "_token",
+        "chain",
+        "failures",
+        "host",
+        "reason",
+        "retry_at",
+        "rules",
+        "status",
+        "url",
+    )
 
     def __init__(self, host: str, token: str) -> None:
+        self.host = host
         self._token = token
+        self._body: bytes | None = None
         self.status = RobotsStatus.UNKNOWN
         self.url = f"{host}/robots.txt"
         self.chain: tuple[str, ...] = ()
@@ -126,7 +139,8 @@ class HostRobots:
             return
         status = outcome.status
         if 200 <= status < 300:
-            self._decide(RobotsRules.parse(outcome.body, self._token))
+            self._body = outcome.body[:MAX_ROBOTS_BYTES]
+            self._decide(RobotsRules.parse(self._body, self._token))
         elif 300 <= status < 400:
             self._redirect(outcome.location)
         elif 400 <= status < 500 and status != 429:
@@ -138,6 +152,29 @@ class HostRobots:
     def allows(self, url: str) -> bool:
         """Whether ``url`` (request form) may be fetched. Only meaningful once :attr:`decided`."""
         return self.rules.allows(url)
+
+    def decision(self, fetched_at: float) -> RobotsDecision:
+        """The decision reached, to keep in the state.
+
+        Raises:
+            MisuseError: no decision was reached yet.
+        """
+        if not self.decided:
+            raise MisuseError(f"no robots.txt decision for {self.host} yet ({self.status.value})")
+        reachable = self.status is RobotsStatus.READY
+        return RobotsDecision(self.host, reachable, self._body, self.reason, fetched_at)
+
+    def restore(self, decision: RobotsDecision) -> None:
+        """Take up a decision an earlier run of the crawl reached."""
+        self._body = decision.body
+        self.reason = decision.reason
+        if not decision.reachable:
+            self.rules = DISALLOW_ALL
+            self.status = RobotsStatus.UNREACHABLE
+        elif decision.body is None:
+            self._decide(ALLOW_ALL)
+        else:
+            self._decide(RobotsRules.parse(decision.body, self._token))
 
     def _failed(self, failure: Failure, *, now: float, retry_delay: float, give_up: bool) -> None:
         reason = (failure.kind, f"{self.url}: {failure.message}")

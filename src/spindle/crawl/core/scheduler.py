@@ -147,6 +147,11 @@ class CrawlScheduler:
         self._begin(now)
         self._pages_done = state.pages_done
         self._frontier.restore(state.admitted, state.refused)
+        for decision in state.robots:
+            robots = self._robots_of(decision.host)
+            if self.config.obey_robots:
+                robots.restore(decision)
+                self._apply_crawl_delay(robots, now)
         for entry in state.queued:
             self._robots_of(host_key(entry.url))
             self._frontier.push(entry, now)
@@ -221,7 +226,7 @@ class CrawlScheduler:
         while (entry := self._frontier.pop(host, now)) is not None:
             if robots.allows(entry.url):
                 return entry
-            self._skip(entry, SkipReason.ROBOTS)
+            self._skip_disallowed(entry, robots)
         return None
 
     def _robots_fetch(self, host: str, robots: HostRobots, now: float) -> Fetch:
@@ -320,14 +325,20 @@ class CrawlScheduler:
             frontier.block(host, robots.retry_at, now)
             return
         frontier.block(host, -math.inf, now)
+        if robots.decided:
+            self._changes.robots.append(robots.decision(outcome.fetched_at))
         if robots.status is RobotsStatus.UNREACHABLE:
             for entry in frontier.drain(host, now):
-                self._skip(entry, SkipReason.ROBOTS_UNREACHABLE, error=robots.reason)
-        elif robots.status is RobotsStatus.READY and robots.rules.crawl_delay:
-            asked = robots.rules.crawl_delay
-            if asked > self.config.max_crawl_delay:
-                self.stats.capped_crawl_delays[host] = asked
-            frontier.set_interval(host, min(asked, self.config.max_crawl_delay), now)
+                self._skip_disallowed(entry, robots)
+        self._apply_crawl_delay(robots, now)
+
+    def _apply_crawl_delay(self, robots: HostRobots, now: float) -> None:
+        asked = robots.rules.crawl_delay
+        if robots.status is not RobotsStatus.READY or not asked:
+            return
+        if asked > self.config.max_crawl_delay:
+            self.stats.capped_crawl_delays[robots.host] = asked
+        self._frontier.set_interval(robots.host, min(asked, self.config.max_crawl_delay), now)
 
     def _observe_page(self, host: str, observation: Observation, now: float) -> None:
         fetch, outcome = observation.fetch, observation.outcome
@@ -418,12 +429,15 @@ class CrawlScheduler:
         self._changes.discovered.append(entry)
         robots = self._robots_of(host_key(entry.url))
         if robots.decided and not robots.allows(entry.url):
-            if robots.status is RobotsStatus.UNREACHABLE:
-                self._skip(entry, SkipReason.ROBOTS_UNREACHABLE, error=robots.reason)
-            else:
-                self._skip(entry, SkipReason.ROBOTS)
+            self._skip_disallowed(entry, robots)
             return
         self._frontier.push(entry, now)
+
+    def _skip_disallowed(self, entry: Entry, robots: HostRobots) -> None:
+        if robots.status is RobotsStatus.UNREACHABLE:
+            self._skip(entry, SkipReason.ROBOTS_UNREACHABLE, error=robots.reason)
+        else:
+            self._skip(entry, SkipReason.ROBOTS)
 
     def _skip(
         self,

@@ -39,6 +39,7 @@ __all__ = [
     "RecordError",
     "Response",
     "Resumed",
+    "RobotsDecision",
     "Skip",
     "SkipReason",
     "TrapRule",
@@ -414,22 +415,41 @@ class PageRecord:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class RobotsDecision:
+    """A host's final robots.txt decision, kept in the state so that a resumed crawl reuses it
+    instead of fetching robots.txt again (RFC 9309, 2.4, allows caching it for 24 hours).
+
+    ``body`` is the robots.txt that was read (at most 500 KiB), or None when no rules apply:
+    then ``reachable`` says allow all (True, e.g. a 404) or disallow all (False, with
+    ``reason``). ``fetched_at`` is wall-clock time, for the cache's age.
+    """
+
+    host: str
+    reachable: bool
+    body: bytes | None
+    reason: RecordError | None
+    fetched_at: float
+
+
 @dataclass(slots=True)
 class Changes:
     """What happened since the last drain, to persist as one atomic batch.
 
     ``discovered`` are newly admitted URLs; ``retried`` are URLs put back for another attempt
     (their ``attempt`` already counts it); ``skipped`` are URLs that will never be fetched,
-    trap refusals included, so that a resumed crawl judges nothing twice.
+    trap refusals included, so that a resumed crawl judges nothing twice; ``robots`` are the
+    robots.txt decisions reached.
     """
 
     records: list[PageRecord] = field(default_factory=list)
     discovered: list[Entry] = field(default_factory=list)
     retried: list[Entry] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    robots: list[RobotsDecision] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.discovered or self.retried or self.skipped)
+        return bool(self.records or self.discovered or self.retried or self.skipped or self.robots)
 
     def extend(self, other: Changes) -> None:
         """Append ``other``'s changes after this batch's, keeping their order."""
@@ -437,6 +457,7 @@ class Changes:
         self.discovered.extend(other.discovered)
         self.retried.extend(other.retried)
         self.skipped.extend(other.skipped)
+        self.robots.extend(other.robots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +467,7 @@ class Resumed:
     ``admitted`` are the (url, key) pairs of every URL admitted earlier (queued, done or
     skipped by robots.txt), so the trap guards count them again; ``refused`` are the keys
     the trap guards refused. ``fetched`` counts the records that carry an HTTP status.
+    ``robots`` are the robots.txt decisions still fresh enough to reuse.
     """
 
     queued: list[Entry]
@@ -453,6 +475,7 @@ class Resumed:
     refused: list[str]
     pages_done: int
     fetched: int
+    robots: list[RobotsDecision] = field(default_factory=list)
 
 
 @dataclass(slots=True)

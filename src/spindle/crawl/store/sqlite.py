@@ -3,9 +3,10 @@
 Tables: ``meta`` (the crawl's identity and the schema version), ``urls`` (every URL the crawl
 judged, by canonical key: queued with its next attempt and redirect chain, done, or skipped
 with the reason, trap refusals included), ``records`` and ``skips`` (each output line,
-numbered in output order). One connection, owned by the writer thread; each batch is one
-transaction, so after a crash (even ``kill -9``) the file holds exactly the batches that
-committed.
+numbered in output order), and ``robots`` (each host's robots.txt decision, with the file
+read, so a resumed crawl need not fetch it again). One connection, owned by the writer
+thread; each batch is one transaction, so after a crash (even ``kill -9``) the file holds
+exactly the batches that committed.
 
 The file is locked (``flock``, exclusive) for as long as the store is open, so two crawls can
 never share one state file.
@@ -21,7 +22,15 @@ from pathlib import Path
 
 import orjson
 
-from spindle.crawl.core.values import Changes, Entry, Resumed, SkipReason
+from spindle.crawl.core.values import (
+    Changes,
+    Entry,
+    ErrorKind,
+    RecordError,
+    Resumed,
+    RobotsDecision,
+    SkipReason,
+)
 from spindle.crawl.store.base import StateInUse, StateMismatch, Stream
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -48,6 +57,14 @@ CREATE TABLE IF NOT EXISTS records (
     line BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS skips (seq INTEGER PRIMARY KEY, line BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS robots (
+    host TEXT PRIMARY KEY,
+    reachable INTEGER NOT NULL,
+    body BLOB,
+    reason_kind TEXT,
+    reason_message TEXT,
+    fetched_at REAL NOT NULL
+);
 """
 
 _TRAP = SkipReason.TRAP.value
@@ -152,12 +169,19 @@ class SQLiteStore:
                 "SELECT key FROM urls WHERE state = 'skipped' AND reason = ?", (_TRAP,)
             )
         ]
+        robots = [
+            RobotsDecision(host, bool(reachable), body, _reason(kind, message), fetched_at)
+            for host, reachable, body, kind, message, fetched_at in db.execute(
+                "SELECT host, reachable, body, reason_kind, reason_message, fetched_at FROM robots"
+            )
+        ]
         return Resumed(
             queued=queued,
             admitted=admitted,
             refused=refused,
             pages_done=self._count("SELECT COUNT(*) FROM records WHERE fetched"),
             fetched=self._count("SELECT COUNT(*) FROM records WHERE status IS NOT NULL"),
+            robots=robots,
         )
 
     def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
@@ -182,6 +206,20 @@ class SQLiteStore:
                 "VALUES (?, ?, ?, ?, 'skipped', ?) "
                 "ON CONFLICT (key) DO UPDATE SET state = 'skipped', reason = excluded.reason",
                 [(s.key, s.url, s.depth, s.parent, s.reason.value) for s in changes.skipped],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO robots VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        d.host,
+                        d.reachable,
+                        d.body,
+                        d.reason[0].value if d.reason else None,
+                        d.reason[1] if d.reason else None,
+                        d.fetched_at,
+                    )
+                    for d in changes.robots
+                ],
             )
             first = self._next[Stream.RECORDS]
             records = zip(changes.records, lines[Stream.RECORDS], strict=True)
@@ -229,3 +267,14 @@ class SQLiteStore:
             pass  # the WAL stays beside the file, and SQLite replays it on the next open
         finally:
             self._release()
+
+
+def _reason(kind: str | None, message: str | None) -> RecordError | None:
+    if kind is None or message is None:
+        return None
+    parsed: ErrorKind | SkipReason
+    try:
+        parsed = ErrorKind(kind)
+    except ValueError:
+        parsed = SkipReason(kind)
+    return parsed, message
