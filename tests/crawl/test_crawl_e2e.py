@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from spindle.crawl.core import ScopeRule, SkipReason, TrapLimits, TrapRule
-from tests.crawl.e2e import crawl
+from spindle.crawl.core import CrawlConfig, ScopeRule, SkipReason, TrapLimits, TrapRule
+from spindle.crawl.runner import RunOptions, run_crawl
+from tests.crawl.e2e import crawl, read_jsonl
 from tests.support.faultserver import (
     FaultServer,
     delayed,
@@ -248,3 +253,22 @@ def test_connection_refused_is_an_error_not_a_crash(engine: str, tmp_path: Path)
         url = gone.url("/")
     result = crawl(engine, tmp_path, url, retries=1, obey_robots=False)
     assert result.by_url(url)["error"]["kind"] == "connection"
+
+
+@pytest.mark.parametrize(("age_hours", "robots_fetches"), [(1, 1), (25, 2)])
+def test_robots_decisions_are_reused_for_24_hours(
+    engine: str, tmp_path: Path, server: FaultServer, age_hours: int, robots_fetches: int
+) -> None:
+    server.route("/robots.txt", robots("User-agent: *\nDisallow: /no\n"))
+    server.route("/", page(*[f"/{i}" for i in range(6)]))
+    state, out = tmp_path / "s.state", tmp_path / "out.jsonl"
+    config = CrawlConfig(seeds=(server.url("/"),), rate=0.0, max_depth=1, max_pages=3)
+    options = RunOptions(out=str(out), state=state, engine=engine)
+    run_crawl(config, options, Console(quiet=True))
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE robots SET fetched_at = ?", (time.time() - age_hours * 3600,))
+    more = dataclasses.replace(config, max_pages=None)
+    summary = run_crawl(more, options, Console(quiet=True))
+    assert summary.exit_code == 0
+    assert server.count("/robots.txt") == robots_fetches
+    assert len(read_jsonl(out)) == 7
