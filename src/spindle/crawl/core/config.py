@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spindle import __version__
+from spindle.crawl.core.filters import UrlFilters
 from spindle.crawl.core.urls import ScopeRule, canonicalize, normalize
 
 __all__ = ["DEFAULT_USER_AGENT", "CrawlConfig", "TrapLimits"]
@@ -50,6 +51,9 @@ class CrawlConfig:
     ``max_crawl_delay`` caps a robots.txt ``Crawl-delay``: Heritrix, StormCrawler and Nutch
     all cap it too, since a value such as 86400 would stall a host for a day per page.
     ``collect_links`` puts every page's outlinks, with anchor texts, in its record.
+    ``include``, ``exclude`` and ``no_parent`` are the URL filters
+    (:mod:`spindle.crawl.core.filters`); ``report_scope`` makes every out-of-scope link a skip,
+    for the skips output.
 
     Raises:
         ValueError: a setting is out of range (``InvalidURL``, a ValueError, for a bad seed).
@@ -73,6 +77,10 @@ class CrawlConfig:
     retry_after_cap: float = 120.0
     max_crawl_delay: float = 30.0
     collect_links: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    no_parent: bool = False
+    report_scope: bool = False
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     traps: TrapLimits = field(default_factory=TrapLimits)
@@ -111,6 +119,13 @@ class CrawlConfig:
         for message, ok in checks:
             if not ok:
                 raise ValueError(message)
+        self.url_filters()  # a bad pattern fails here, before the crawl
+
+    def url_filters(self) -> UrlFilters:
+        """The compiled URL filters of this crawl."""
+        return UrlFilters.build(
+            include=self.include, exclude=self.exclude, seeds=self.seeds, no_parent=self.no_parent
+        )
 
     @property
     def robots_token(self) -> str:

@@ -23,7 +23,7 @@ import enum
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from spindle.crawl.core.config import TrapLimits
@@ -66,8 +66,17 @@ class Frontier(Protocol):
         (known already; nothing changes) or the trap rule that refuses it."""
         ...
 
+    def mark_seen(self, key: str) -> bool:
+        """Mark ``key`` seen without judging it (a URL refused by a filter or out of scope);
+        False when it was seen already."""
+        ...
+
     def restore(self, seen: Iterable[tuple[str, str]], refused: Iterable[str]) -> None:
         """Before a resumed crawl: (url, key) pairs admitted earlier and keys refused earlier."""
+        ...
+
+    def waiting(self) -> Iterator[Entry]:
+        """Every URL still queued, retries included (for reports; changes nothing)."""
         ...
 
     def push(self, entry: Entry, now: float) -> None:
@@ -195,6 +204,18 @@ class MemoryFrontier:
         self._seen.add(entry.key)
         refused = self._traps.check(entry.url)
         return Admission.NEW if refused is None else refused
+
+    def mark_seen(self, key: str) -> bool:
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def waiting(self) -> Iterator[Entry]:
+        for host in self._hosts.values():
+            for queue in host.by_depth:
+                yield from queue
+            yield from (entry for _, _, entry in sorted(host.retries))
 
     def restore(self, seen: Iterable[tuple[str, str]], refused: Iterable[str]) -> None:
         for url, key in seen:

@@ -106,9 +106,12 @@ class LinkExtractor:
     (['http://a.test/other/x.html'], 1)
     """
 
-    def __init__(self, resolver: LinkResolver, *, collect_outlinks: bool = False) -> None:
+    def __init__(
+        self, resolver: LinkResolver, *, collect_outlinks: bool = False, keep_outside: bool = False
+    ) -> None:
         self._resolver = resolver
         self._collect_outlinks = collect_outlinks
+        self._keep_outside = keep_outside
 
     def parse(
         self,
@@ -132,7 +135,7 @@ class LinkExtractor:
         directives = _directives(x_robots_tag, *meta_values)
         # One selector does the filtering in C: 2.6x faster than testing attributes in Python.
         hrefs = [node.attrs["href"] or "" for node in tree.css(_FOLLOWABLE)]
-        links = self._resolver.resolve(base, hrefs)
+        links, outside = self._resolver.split(base, hrefs)
         nofollow = "nofollow" in directives
         title_node = tree.css_first("title")
         title = _collapse(title_node.text(), _TITLE_CHARS) if title_node is not None else None
@@ -143,6 +146,7 @@ class LinkExtractor:
             noindex="noindex" in directives,
             title=title,
             outlinks=self._outlinks(tree, base) if self._collect_outlinks else (),
+            outside=tuple(outside) if self._keep_outside and not nofollow else (),
         )
 
     def _outlinks(self, tree: LexborHTMLParser, base: str) -> tuple[Outlink, ...]:

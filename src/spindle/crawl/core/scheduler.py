@@ -50,6 +50,8 @@ from spindle.crawl.core.values import (
     Failure,
     Fetch,
     FetchKind,
+    FilterRule,
+    Link,
     Observation,
     Outcome,
     PageRecord,
@@ -97,8 +99,11 @@ class CrawlScheduler:
         self.stats = CrawlStats()
         self._scope = Scope.from_seeds(config.scope, config.seeds)
         self._extractor = LinkExtractor(
-            LinkResolver(self._scope), collect_outlinks=config.collect_links
+            LinkResolver(self._scope),
+            collect_outlinks=config.collect_links,
+            keep_outside=config.report_scope,
         )
+        self._filters = config.url_filters()
         self._backoff = Backoff(
             base=config.backoff_base,
             cap=config.backoff_cap,
@@ -160,6 +165,14 @@ class CrawlScheduler:
         """Hand out no more fetches; :meth:`next_action` reports DONE once in-flight ones end."""
         if self._phase is _Phase.RUNNING:
             self._phase = _Phase.STOPPING
+
+    def finish(self) -> None:
+        """Call once the run is over: when it stopped at ``max_pages``, every URL still queued
+        becomes a ``budget`` skip in the next :meth:`drain` (they stay queued for a resume)."""
+        if not self._budget_spent():
+            return
+        for entry in self._frontier.waiting():
+            self._skip(entry, SkipReason.BUDGET)
 
     def _begin(self, now: float) -> None:
         if self._phase is not _Phase.NEW:
@@ -360,7 +373,12 @@ class CrawlScheduler:
             return
         page = observation.page
         self._record_fetch(observation)
-        if page is not None and fetch.depth < self.config.max_depth:
+        if page is None:
+            return
+        for link in page.outside:
+            if self._frontier.mark_seen(link.key):
+                self._skip(Entry(link.url, link.key, fetch.depth + 1, fetch.url), SkipReason.SCOPE)
+        if fetch.depth < self.config.max_depth:
             for link in page.links:
                 self._admit(Entry(link.url, link.key, fetch.depth + 1, fetch.url), now)
 
@@ -390,9 +408,12 @@ class CrawlScheduler:
             self._record_fetch(observation, final_url=final, error=error)
             return
         self._record_fetch(observation, final_url=target.url)
+        chain = (*fetch.redirect_chain, fetch.url)
+        entry = Entry(target.url, target.key, fetch.depth, fetch.url, 1, chain)
         if self._scope.allows(target.url):
-            chain = (*fetch.redirect_chain, fetch.url)
-            self._admit(Entry(target.url, target.key, fetch.depth, fetch.url, 1, chain), now)
+            self._admit(entry, now)
+        elif self.config.report_scope and self._frontier.mark_seen(target.key):
+            self._skip(entry, SkipReason.SCOPE)
 
     def _record_fetch(
         self,
@@ -420,6 +441,12 @@ class CrawlScheduler:
     # -- admission --------------------------------------------------------------------------------
 
     def _admit(self, entry: Entry, now: float) -> None:
+        if entry.parent is not None and self._filters.active:  # seeds are never filtered
+            refused = self._filters.refuses(Link(entry.url, entry.key))
+            if refused is not None:
+                if self._frontier.mark_seen(entry.key):
+                    self._skip(entry, SkipReason.FILTER, rule=refused)
+                return
         verdict = self._frontier.admit(entry)
         if verdict is Admission.SEEN:
             return
@@ -444,13 +471,15 @@ class CrawlScheduler:
         entry: Entry,
         reason: SkipReason,
         *,
-        rule: TrapRule | None = None,
+        rule: TrapRule | FilterRule | None = None,
         error: RecordError | None = None,
     ) -> None:
         skip = Skip(entry.url, entry.key, entry.depth, entry.parent, reason, rule)
         self.stats.skipped[reason] += 1
-        if rule is not None:
+        if isinstance(rule, TrapRule):
             self.stats.traps[rule] += 1
+        elif isinstance(rule, FilterRule):
+            self.stats.filtered[rule] += 1
         self._changes.skipped.append(skip)
         if entry.depth == 0 and entry.parent is None:  # every seed gets a record
             self._record(unfetched_record(entry, error or _skip_error(skip)))
@@ -465,7 +494,7 @@ class CrawlScheduler:
 
 
 def _skip_error(skip: Skip) -> RecordError:
-    if skip.rule is not None:
+    if isinstance(skip.rule, TrapRule):
         return skip.reason, f"refused by the {skip.rule.value} trap guard"
     if skip.reason is SkipReason.ROBOTS:
         return skip.reason, "disallowed by robots.txt"

@@ -26,6 +26,7 @@ that is not empty, query-only or fragment-only, and those are handled before the
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -53,6 +54,8 @@ _RESOLVER_CACHE_LIMIT = 200_000
 # newline inside.
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
 _TAB_AND_NEWLINES = str.maketrans("", "", "\t\n\r")
+# WHATWG's forbidden domain code points that can survive to this point.
+_FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/<>?@\[\\\]^|]")
 
 Credentials = tuple[str, str]
 """A user name and a password, as given in ``http://user:password@host/``."""
@@ -94,8 +97,10 @@ def _remove_dot_segments(path: str) -> str:
                 kept.pop()
         elif segment != ".":
             kept.append(segment)
-    trailing = "/" if segments and segments[-1] in (".", "..") else ""
-    return "/" + "/".join(kept) + trailing
+    result = "/" + "/".join(kept)
+    if segments and segments[-1] in (".", "..") and not result.endswith("/"):
+        result += "/"
+    return result
 
 
 def normalize(url: str) -> str:
@@ -114,18 +119,23 @@ def normalize(url: str) -> str:
     spindle.crawl.core.urls.InvalidURL: http://[::1/: Invalid IPv6 URL
     """
     scheme, netloc, path, query = _split(url)
-    if "/." in path:
-        path = _remove_dot_segments(path)
     try:
         safe: str = safe_url_string(urlunsplit((scheme, netloc, path or "/", query, "")))
     except ValueError as exc:  # an unencodable host (IDNA) or a similar malformation
         raise InvalidURL(f"{url}: {exc}") from exc
     head, _, rest = safe.partition("://")
     host, slash, tail = rest.partition("/")
+    name = host if host.startswith("[") else host.rpartition(":")[0] or host
+    if not name or (not name.startswith("[") and _FORBIDDEN_HOST.search(name)):
+        raise InvalidURL(f"{url}: the host is empty or holds a character hosts cannot hold")
     default_port = _DEFAULT_PORTS[scheme]
     if host.endswith(default_port):
         host = host[: -len(default_port)]
-    return f"{head}://{host}{slash or '/'}{tail}"
+    path_part = f"{slash or '/'}{tail}"
+    if "/." in path_part:
+        path, mark, after = path_part.partition("?")
+        path_part = _remove_dot_segments(path) + mark + after
+    return f"{head}://{host}{path_part}"
 
 
 def canonicalize(url: str) -> str:
@@ -278,14 +288,20 @@ class LinkResolver:
         ``base`` is the page's base URL (its ``<base href>`` if any, else its own URL).
         Fragment-only hrefs point back at the page itself and are dropped.
         """
+        return self.split(base, hrefs)[0]
+
+    def split(self, base: str, hrefs: Iterable[str]) -> tuple[list[Link], list[Link]]:
+        """Like :meth:`resolve`, and also return the links out of scope (once per key)."""
         base_dir = _directory(base)
         allows = self._scope.allows
-        found: dict[str, Link] = {}
+        inside: dict[str, Link] = {}
+        outside: dict[str, Link] = {}
         for raw in dict.fromkeys(hrefs):
             link = self._cached(base, base_dir, raw)
-            if link is not None and link.key not in found and allows(link.url):
-                found[link.key] = link
-        return list(found.values())
+            if link is None or link.key in inside or link.key in outside:
+                continue
+            (inside if allows(link.url) else outside)[link.key] = link
+        return list(inside.values()), list(outside.values())
 
     def resolve_one(self, base: str, href: str) -> Link | None:
         """The crawlable URL ``href`` points to from ``base``, in scope or not; None for a

@@ -28,6 +28,7 @@ __all__ = [
     "Failure",
     "Fetch",
     "FetchKind",
+    "FilterRule",
     "Headers",
     "Idle",
     "Link",
@@ -113,12 +114,27 @@ class TrapRule(enum.Enum):
     HOST_PAGE_CAP = "host_page_cap"
 
 
+class FilterRule(enum.Enum):
+    """The user's filter that refused a URL (see :mod:`spindle.crawl.core.filters`)."""
+
+    INCLUDE = "include"
+    EXCLUDE = "exclude"
+    NO_PARENT = "no_parent"
+
+
 class SkipReason(enum.Enum):
-    """Why the crawl decided never to fetch a URL it found."""
+    """Why the crawl decided not to fetch a URL it found.
+
+    ``budget`` is the one reason that is not final: the URL was still queued when the crawl
+    stopped at ``--max-pages``, and stays queued in the state for a resumed run.
+    """
 
     ROBOTS = "robots"
     ROBOTS_UNREACHABLE = "robots_unreachable"
     TRAP = "trap"
+    FILTER = "filter"
+    SCOPE = "scope"
+    BUDGET = "budget"
 
 
 # -- decisions ---------------------------------------------------------------------------------
@@ -276,7 +292,8 @@ class ParsedPage:
     ``<area>`` links), each once by canonical key; it is empty when the page says
     ``nofollow``. ``link_count`` is how many such links the page has, even when they are not
     followed. ``outlinks`` lists every http(s) link of the page in document order, only when
-    the crawl collects them (``--links``).
+    the crawl collects them (``--links``); ``outside`` the followable links out of scope, only
+    when the crawl reports them as skips.
     """
 
     links: tuple[Link, ...]
@@ -285,6 +302,7 @@ class ParsedPage:
     noindex: bool
     title: str | None = None
     outlinks: tuple[Outlink, ...] = ()
+    outside: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,14 +336,15 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """A URL the crawl will never fetch, and why; ``rule`` names the trap guard for TRAP."""
+    """A URL the crawl will not fetch, and why; ``rule`` names the trap guard for TRAP and
+    the filter for FILTER."""
 
     url: str
     key: str
     depth: int
     parent: str | None
     reason: SkipReason
-    rule: TrapRule | None = None
+    rule: TrapRule | FilterRule | None = None
 
     @property
     def label(self) -> str:
@@ -494,4 +513,5 @@ class CrawlStats:
     errors: Counter[ErrorKind | SkipReason] = field(default_factory=Counter)
     skipped: Counter[SkipReason] = field(default_factory=Counter)
     traps: Counter[TrapRule] = field(default_factory=Counter)
+    filtered: Counter[FilterRule] = field(default_factory=Counter)
     capped_crawl_delays: dict[str, float] = field(default_factory=dict)

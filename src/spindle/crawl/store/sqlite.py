@@ -205,7 +205,11 @@ class SQLiteStore:
                 "INSERT INTO urls (key, url, depth, parent, state, reason) "
                 "VALUES (?, ?, ?, ?, 'skipped', ?) "
                 "ON CONFLICT (key) DO UPDATE SET state = 'skipped', reason = excluded.reason",
-                [(s.key, s.url, s.depth, s.parent, s.reason.value) for s in changes.skipped],
+                [
+                    (s.key, s.url, s.depth, s.parent, s.reason.value)
+                    for s in changes.skipped
+                    if s.reason is not SkipReason.BUDGET  # still queued, for a resumed run
+                ],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO robots VALUES (?, ?, ?, ?, ?, ?)",
