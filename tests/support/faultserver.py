@@ -22,6 +22,7 @@ import functools
 import itertools
 import socket
 import struct
+import sys
 import threading
 import time
 import zlib
@@ -334,10 +335,22 @@ def short_body(declared: int = 100, sent: int = 10) -> Handler:
     return verbatim(head % declared + b"x" * sent)
 
 
-def bad_chunked() -> Handler:
-    """A chunked 200 whose second chunk-size line is not hexadecimal."""
+def bad_chunked(gap: float = 0.0) -> Handler:
+    """A chunked 200 whose second chunk-size line is not hexadecimal.
+
+    With ``gap`` > 0 the bad line comes ``gap`` seconds after the head and the first chunk, so
+    a client has handed the head over before its parser meets the bad line.
+    """
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
-    return verbatim(head + b"5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n")
+    first, rest = head + b"5\r\nhello\r\n", b"zz\r\nworld\r\n0\r\n\r\n"
+
+    def script(sock: socket.socket, stop: threading.Event) -> None:
+        sock.sendall(first)
+        if gap > 0 and stop.wait(gap):
+            return
+        sock.sendall(rest)
+
+    return lambda request: Wire(script)
 
 
 def truncated_chunked() -> Handler:
@@ -351,6 +364,14 @@ def bad_content_length() -> Handler:
     return verbatim(b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n0123456789")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up (reset, broken pipe) is part of the faults: no traceback for it."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class FaultServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port), scripted by routes."""
 
@@ -360,7 +381,7 @@ class FaultServer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.log: list[LogEntry] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.port = self._server.server_address[1]

@@ -139,6 +139,7 @@ def test_long_header_line_has_exactly_that_length(server: FaultServer, length: i
 def test_framing_faults(server: FaultServer) -> None:
     server.route("/short", short_body(declared=100, sent=10))
     server.route("/chunked", bad_chunked())
+    server.route("/later", bad_chunked(0.05))
     server.route("/cut", truncated_chunked())
     server.route("/length", bad_content_length())
     short, _ = _get(server, "/short")
@@ -148,6 +149,7 @@ def test_framing_faults(server: FaultServer) -> None:
     )
     chunked, _ = _get(server, "/chunked")
     assert _head_and_body(chunked)[1] == b"5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n"
+    assert _get(server, "/later") == _get(server, "/chunked")
     cut, _ = _get(server, "/cut")
     assert _head_and_body(cut)[1] == b"5\r\nhello\r\n10\r\npartial"
     length, _ = _get(server, "/length")
