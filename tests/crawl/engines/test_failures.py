@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
+from urllib3.exceptions import ProtocolError
 
 from spindle.crawl.core.values import ErrorKind
-from spindle.crawl.engines.body import BodyTooLarge
+from spindle.crawl.engines import http_async, http_threads
+from spindle.crawl.engines.body import BodyError, BodyTooLarge
 from spindle.crawl.engines.failures import (
     COMMON_ROWS,
     KIND,
     MESSAGE_LIMIT,
     Fault,
+    Rows,
     classify,
     crash,
     failure,
     mask,
 )
-from spindle.crawl.engines.head import HeadIncomplete, MalformedHead
+from spindle.crawl.engines.head import HeadIncomplete, HeadTooLarge, MalformedHead
 
 
 def test_the_table_gives_every_fault_a_kind_and_retries_only_what_may_pass() -> None:
@@ -35,10 +40,31 @@ def test_the_table_gives_every_fault_a_kind_and_retries_only_what_may_pass() -> 
     }
 
 
+@pytest.mark.parametrize("rows", [http_threads.ROWS, http_async.ROWS], ids=["threads", "async"])
+@pytest.mark.parametrize(
+    ("exc", "fault"),
+    [
+        (BodyTooLarge("x"), Fault.BOMB),
+        (BodyError("x"), Fault.UNDECODABLE),
+        (HeadTooLarge("x"), Fault.HEAD_TOO_LARGE),
+        (MalformedHead("x"), Fault.NOT_HTTP),
+        (HeadIncomplete("x"), Fault.CLOSED),
+        (ConnectionResetError(104, "reset"), Fault.CLOSED),
+        (TimeoutError(), Fault.TIMED_OUT),
+        (ValueError("Invalid IPv6 URL"), Fault.CRASH),
+        (ZeroDivisionError("division by zero"), Fault.CRASH),
+    ],
+)
+def test_both_engines_share_the_rows_for_their_own_exceptions(
+    rows: Rows, exc: BaseException, fault: Fault
+) -> None:
+    assert classify(exc, rows) == (fault, exc)
+
+
 def test_the_chain_is_searched_through_args_and_causes() -> None:
-    inner = HeadIncomplete("the connection closed inside the head")
-    wrapped = OSError("Connection aborted.", inner)
-    assert classify(wrapped, COMMON_ROWS) == (Fault.CLOSED, inner)
+    inner = http.client.IncompleteRead(b"abc", 7)
+    wrapped = ProtocolError("Connection broken: IncompleteRead", inner)
+    assert classify(wrapped, http_threads.ROWS) == (Fault.CLOSED, inner)
     outer = RuntimeError("while reading")
     outer.__cause__ = BodyTooLarge("bomb")
     assert classify(outer, COMMON_ROWS) == (Fault.BOMB, outer.__cause__)

@@ -10,12 +10,18 @@ than :data:`MAX_RATIO` times: that is a decompression bomb and the response is r
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
 from typing import Protocol
 
-from spindle.crawl.core.events import Response
+from spindle.crawl.core.values import Headers, Response
 
-__all__ = ["MAX_RATIO", "BodyError", "BodyReader", "BodyTooLarge", "build_response"]
+__all__ = [
+    "MAX_RATIO",
+    "BodyError",
+    "BodyReader",
+    "BodyTooLarge",
+    "build_response",
+    "content_encoding",
+]
 
 MAX_RATIO = 100
 
@@ -97,28 +103,33 @@ class BodyReader:
         return b"".join(self._chunks)
 
 
+def content_encoding(headers: Headers) -> str | None:
+    """The ``Content-Encoding`` of a response: every such field's value, in order, joined.
+
+    >>> content_encoding((("content-encoding", "gzip"), ("Content-Encoding", "deflate")))
+    'gzip, deflate'
+    """
+    values = [value for name, value in headers if name.lower() == "content-encoding"]
+    return ", ".join(values) if values else None
+
+
 def build_response(
     *,
     status: int,
-    final_url: str,
-    headers: Mapping[str, str],
+    headers: Headers,
     reader: BodyReader,
     body: bytes,
     elapsed: float,
     fetched_at: float,
 ) -> Response:
-    """The ``Response`` both engines hand to the core, with the headers the core reads."""
+    """The ``Response`` both engines hand to the core."""
     return Response(
         status=status,
-        final_url=final_url,
-        content_type=headers.get("Content-Type"),
+        headers=headers,
         body=body,
         elapsed=elapsed,
         fetched_at=fetched_at,
         truncated=reader.truncated,
-        location=headers.get("Location"),
-        retry_after=headers.get("Retry-After"),
-        x_robots_tag=headers.get("X-Robots-Tag"),
     )
 
 
