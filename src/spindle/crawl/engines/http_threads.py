@@ -9,8 +9,10 @@ never raises for the URL it was given: anything that goes wrong is classified by
 :class:`~.watchdog.Watchdog` holds the deadline of every fetch in flight: the pool's connections
 register their socket with the fetch running on their thread when they connect and when they
 send a request, and at the deadline the watchdog shuts the socket down, which ends a read
-blocked in any phase (status line, headers, body). A TLS handshake is only bounded by the
-per-read timeout (the socket being wrapped cannot be reached until the handshake ends).
+blocked in any phase (status line, headers, body). Two phases cannot be cut: name resolution
+(``getaddrinfo`` cannot be interrupted) and a TLS handshake (the socket being wrapped cannot be
+reached until the handshake ends), which only the per-read timeout bounds; a fetch that passes
+its deadline there is still reported as a timeout when it returns.
 
 A GET whose connection closes or resets before the response head is complete is sent once
 more on a new connection, as aiohttp does in the asyncio engine (see :mod:`.failures`).
