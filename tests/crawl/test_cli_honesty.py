@@ -154,7 +154,7 @@ def test_a_full_disk_ends_the_crawl_with_exit_3(site: FaultServer) -> None:
 def test_state_and_out_must_be_two_files(tmp_path: Path, site: FaultServer) -> None:
     same = tmp_path / "crawl.db"
     result = run_spindle("crawl", site.url("/"), "--out", str(same), "--state", str(same))
-    _one_line_error(result, 2, "--state and --out name the same file")
+    _one_line_error(result, 2, "--out and --state name the same file")
     assert list(tmp_path.iterdir()) == []
 
 

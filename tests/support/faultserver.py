@@ -1,18 +1,28 @@
 """A real HTTP/1.1 server on 127.0.0.1 whose answers a test scripts route by route.
 
-Handlers are plain callables ``Request -> Reply`` built from small factories (``page``,
+Handlers are plain callables ``Request -> Reply | Wire`` built from small factories (``page``,
 ``raw``, ``redirect``, ``sequence``, ``delayed``, ``huge``, ``endless``, ``gzip_bomb``...), so
 a test states the faults it injects in one line each. Every request is logged with its
 arrival time (``time.monotonic``) before the handler runs, so politeness can be checked against
 the server's own clock. Unrouted paths answer 404, which for ``/robots.txt`` means "allow all".
 
-Every wait inside the server (latency, endless bodies) also watches the server's stop event,
-so leaving the ``with`` block never hangs on a slow handler.
+A :class:`Reply` goes through the standard HTTP writer. A :class:`Wire` reply is the raw-socket
+mode: once the request is read, its script writes bytes straight onto the socket (or resets it),
+and the connection is closed afterwards. The byte-level faults (``verbatim``, the drips,
+``early_hints``, ``reset_mid_body``, ``many_headers``...) are built on it.
+
+Every wait inside the server (latency, drips, endless bodies) also watches the server's stop
+event, and every loop is bounded in count, so leaving the ``with`` block never hangs on a slow
+handler.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import socket
+import struct
+import sys
 import threading
 import time
 import zlib
@@ -22,28 +32,62 @@ from email.message import Message
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Final
 from urllib.parse import urlsplit
 
 __all__ = [
+    "BROKEN_HOST_URLS",
+    "DRIP_BODY",
+    "DRIP_HEADERS",
+    "DRIP_STATUS_LINE",
+    "NOT_TEXT_CODECS",
+    "UNDECODABLE_CODECS",
     "FaultServer",
+    "Handler",
     "LogEntry",
     "Reply",
     "Request",
+    "Wire",
+    "bad_chunked",
+    "bad_content_length",
     "delayed",
+    "drip_body",
+    "drip_headers",
+    "drip_status_line",
+    "early_hints",
+    "empty_reply",
     "endless",
     "gzip_bomb",
     "huge",
+    "long_header",
+    "many_headers",
     "page",
     "raw",
     "redirect",
+    "reset_mid_body",
     "robots",
+    "robots_crawl_delay",
     "sequence",
+    "short_body",
     "text",
+    "truncated_chunked",
+    "verbatim",
 ]
 
 # An endless body stops by itself after this much, so no test can stream forever.
 _ENDLESS_LIMIT = 256 * 1024 * 1024
 _CHUNK = 64 * 1024
+# A drip sends at most this many bytes one at a time, so it ends by itself.
+_DRIP_LIMIT = 256
+
+BROKEN_HOST_URLS = ("http://[::1/", "http://[foo]/x")
+"""URLs whose bracketed host is broken: an unclosed IPv6 literal, and a non-address in brackets."""
+
+NOT_TEXT_CODECS = ("rot13", "base64", "hex", "zlib")
+"""Python codec names that are not text encodings (str-to-str or bytes-to-bytes codecs)."""
+
+UNDECODABLE_CODECS = ("idna", "undefined")
+"""Python text codec names that cannot decode leniently (``undefined`` always raises)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +118,19 @@ class Reply:
     body: bytes | Iterable[bytes] = b""
 
 
-Handler = Callable[[Request], Reply]
+@dataclass(frozen=True)
+class Wire:
+    """A raw-socket reply: ``script(sock, stop)`` writes the bytes itself, then the server closes.
+
+    The script runs after the request was read; nothing else is written on the connection, and
+    the server closes it (an orderly FIN) when the script returns, unless the script reset it.
+    A client that hangs up mid-script ends the script (the write error is swallowed).
+    """
+
+    script: Callable[[socket.socket, threading.Event], None]
+
+
+Handler = Callable[[Request], Reply | Wire]
 
 
 def raw(status: int, headers: dict[str, str], body: bytes) -> Handler:
@@ -87,21 +143,37 @@ def text(body: str, *, content_type: str = "text/plain", status: int = 200) -> H
     return raw(status, {"Content-Type": content_type}, body.encode())
 
 
-def page(*links: str, title: str = "page") -> Handler:
-    """An HTML page whose body links to ``links`` in order."""
+def page(
+    *links: str, title: str = "page", base: str | None = None, charset: str | None = None
+) -> Handler:
+    """An HTML page whose body links to ``links`` in order.
+
+    ``base`` adds ``<base href>``; ``charset`` adds ``<meta charset>`` and leaves the charset
+    out of the Content-Type header, so the page's own declaration is the one that counts (the
+    body stays ASCII, whatever the name says).
+    """
     anchors = "\n".join(f'<a href="{escape(link)}">{escape(link)}</a>' for link in links)
-    html = f"<!doctype html><html><head><title>{escape(title)}</title></head>"
+    meta = "" if charset is None else f'<meta charset="{escape(charset)}">'
+    base_tag = "" if base is None else f'<base href="{escape(base)}">'
+    html = f"<!doctype html><html><head>{meta}{base_tag}<title>{escape(title)}</title></head>"
     html += f"<body><h1>{escape(title)}</h1>\n{anchors}\n</body></html>"
-    return text(html, content_type="text/html; charset=utf-8")
+    content_type = "text/html" if charset is not None else "text/html; charset=utf-8"
+    return text(html, content_type=content_type)
 
 
-def robots(body: str) -> Handler:
-    """A robots.txt file."""
-    return text(body, content_type="text/plain")
+def robots(body: str, *, bom: bool = False) -> Handler:
+    """A robots.txt file; ``bom`` starts it with a UTF-8 byte order mark."""
+    data = (b"\xef\xbb\xbf" if bom else b"") + body.encode()
+    return raw(200, {"Content-Type": "text/plain"}, data)
+
+
+def robots_crawl_delay(seconds: float = 86400) -> Handler:
+    """A robots.txt allowing everything with ``Crawl-delay: seconds`` (a day, by default)."""
+    return robots(f"User-agent: *\nCrawl-delay: {seconds:g}\n")
 
 
 def redirect(location: str, *, status: int = 302) -> Handler:
-    """A redirect to ``location``."""
+    """A redirect to ``location`` (sent as given, even when it is not a valid URL)."""
     return raw(status, {"Location": location}, b"")
 
 
@@ -110,7 +182,7 @@ def sequence(*handlers: Handler) -> Handler:
     lock = threading.Lock()
     calls = [0]
 
-    def handle(request: Request) -> Reply:
+    def handle(request: Request) -> Reply | Wire:
         with lock:
             index = min(calls[0], len(handlers) - 1)
             calls[0] += 1
@@ -122,7 +194,7 @@ def sequence(*handlers: Handler) -> Handler:
 def delayed(seconds: float, handler: Handler) -> Handler:
     """Answer like ``handler`` after ``seconds`` (cut short when the server stops)."""
 
-    def handle(request: Request) -> Reply:
+    def handle(request: Request) -> Reply | Wire:
         request.stop.wait(seconds)
         return handler(request)
 
@@ -172,6 +244,134 @@ def gzip_bomb(size: int) -> Handler:
     return raw(200, headers, _zeros_gzipped(size))
 
 
+# -- raw-socket faults -------------------------------------------------------------------------
+
+DRIP_STATUS_LINE: Final = b"HTTP/1.1 200 OK\r\n"
+DRIP_HEADERS: Final = b"Content-Type: text/html\r\nContent-Length: 14\r\n\r\n"
+DRIP_BODY: Final = b"<p>dripped</p>"
+
+
+def verbatim(data: bytes) -> Handler:
+    """Send ``data`` byte for byte (no status line or header is added), then close."""
+    return lambda request: Wire(lambda sock, stop: sock.sendall(data))
+
+
+def _drip(before: bytes, slow: bytes, after: bytes, interval: float) -> Handler:
+    assert len(slow) <= _DRIP_LIMIT
+
+    def script(sock: socket.socket, stop: threading.Event) -> None:
+        sock.sendall(before)
+        for i in range(len(slow)):
+            if stop.wait(interval):
+                return
+            sock.sendall(slow[i : i + 1])
+        sock.sendall(after)
+
+    return lambda request: Wire(script)
+
+
+def drip_status_line(interval: float) -> Handler:
+    """A 200 whose status line comes one byte per ``interval`` seconds; the rest at once."""
+    return _drip(b"", DRIP_STATUS_LINE, DRIP_HEADERS + DRIP_BODY, interval)
+
+
+def drip_headers(interval: float) -> Handler:
+    """A 200 whose header block comes one byte per ``interval`` seconds; the rest at once."""
+    return _drip(DRIP_STATUS_LINE, DRIP_HEADERS, DRIP_BODY, interval)
+
+
+def drip_body(interval: float) -> Handler:
+    """A 200 with a Content-Length whose body comes one byte per ``interval`` seconds."""
+    return _drip(DRIP_STATUS_LINE + DRIP_HEADERS, DRIP_BODY, b"", interval)
+
+
+def early_hints(body: bytes = b"<p>hinted</p>") -> Handler:
+    """A ``103 Early Hints`` interim response with a Link header, then a 200 with ``body``."""
+    hints = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n"
+    final = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Final: yes\r\n"
+    return verbatim(hints + final + b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def _reset(sock: socket.socket) -> None:
+    """Abort the connection: with SO_LINGER 0, closing sends RST instead of FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def reset_mid_body(declared: int = 1000, sent: int = 100) -> Handler:
+    """A 200 declaring ``declared`` body bytes that resets the connection after ``sent``."""
+
+    def script(sock: socket.socket, stop: threading.Event) -> None:
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+        sock.sendall(b"Content-Length: %d\r\n\r\n%s" % (declared, b"x" * sent))
+        _reset(sock)
+
+    return lambda request: Wire(script)
+
+
+def empty_reply() -> Handler:
+    """Read the request, then close the connection without sending a byte (an orderly FIN)."""
+    return lambda request: Wire(lambda sock, stop: None)
+
+
+def many_headers(count: int) -> Handler:
+    """A 200 whose head holds exactly ``count`` header fields (``Content-Length`` and fillers)."""
+    assert count >= 1
+    fillers = b"".join(b"X-Filler-%04d: x\r\n" % i for i in range(count - 1))
+    return verbatim(b"HTTP/1.1 200 OK\r\n" + fillers + b"Content-Length: 2\r\n\r\nok")
+
+
+def long_header(line_length: int) -> Handler:
+    """A 200 with one ``X-Long: aaa...`` field line of exactly ``line_length`` bytes (no CRLF)."""
+    name = b"X-Long: "
+    assert line_length > len(name)
+    line = name + b"a" * (line_length - len(name))
+    return verbatim(b"HTTP/1.1 200 OK\r\n" + line + b"\r\nContent-Length: 2\r\n\r\nok")
+
+
+def short_body(declared: int = 100, sent: int = 10) -> Handler:
+    """A 200 declaring ``declared`` body bytes that closes (FIN) after sending ``sent``."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n"
+    return verbatim(head % declared + b"x" * sent)
+
+
+def bad_chunked(gap: float = 0.0) -> Handler:
+    """A chunked 200 whose second chunk-size line is not hexadecimal.
+
+    With ``gap`` > 0 the bad line comes ``gap`` seconds after the head and the first chunk, so
+    a client has handed the head over before its parser meets the bad line.
+    """
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+    first, rest = head + b"5\r\nhello\r\n", b"zz\r\nworld\r\n0\r\n\r\n"
+
+    def script(sock: socket.socket, stop: threading.Event) -> None:
+        sock.sendall(first)
+        if gap > 0 and stop.wait(gap):
+            return
+        sock.sendall(rest)
+
+    return lambda request: Wire(script)
+
+
+def truncated_chunked() -> Handler:
+    """A chunked 200 that closes (FIN) in the middle of a chunk, before the last chunk."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+    return verbatim(head + b"5\r\nhello\r\n10\r\npartial")
+
+
+def bad_content_length() -> Handler:
+    """A 200 whose Content-Length is not a number."""
+    return verbatim(b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n0123456789")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up (reset, broken pipe) is part of the faults: no traceback for it."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class FaultServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port), scripted by routes."""
 
@@ -181,7 +381,7 @@ class FaultServer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.log: list[LogEntry] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.port = self._server.server_address[1]
@@ -216,6 +416,18 @@ class FaultServer:
         """Answer requests whose path starts with ``prefix`` (exact routes win)."""
         self._prefixes.append((prefix, handler))
 
+    def redirect_chain(self, path: str, hops: int, handler: Handler) -> list[str]:
+        """Route ``hops`` redirects (302) starting at ``path``, the last one to ``handler``.
+
+        The chain is ``path -> {path}.hop1 -> ... -> {path}.hop{hops}``; the last path answers
+        with ``handler``. Returns the paths of the chain in order (``hops + 1`` of them).
+        """
+        chain = [path] + [f"{path}.hop{i}" for i in range(1, hops + 1)]
+        for source, target in itertools.pairwise(chain):
+            self.route(source, redirect(target))
+        self.route(chain[-1], handler)
+        return chain
+
     def paths(self) -> list[str]:
         """Requested paths (with their query, if any) in arrival order."""
         with self._lock:
@@ -249,8 +461,12 @@ class FaultServer:
                 request = Request(parts.path, parts.query, self.headers, server._stop)
                 reply = server._find(parts.path)(request)
                 try:
-                    self._send(reply)
-                except (BrokenPipeError, ConnectionResetError):
+                    if isinstance(reply, Wire):
+                        self.close_connection = True
+                        reply.script(self.connection, server._stop)
+                    else:
+                        self._send(reply)
+                except OSError:  # the client hung up (broken pipe, reset)
                     self.close_connection = True
 
             def _send(self, reply: Reply) -> None:

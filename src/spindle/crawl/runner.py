@@ -33,9 +33,8 @@ from rich.console import Console
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.scheduler import CrawlScheduler
-from spindle.crawl.core.urls import Credentials
 from spindle.crawl.core.values import Resumed
-from spindle.crawl.engines.settings import FetchSettings
+from spindle.crawl.engines.request import Credentials, FetchSettings
 from spindle.crawl.engines.turns import StopSignals
 from spindle.crawl.progress import LiveProgress
 from spindle.crawl.store.base import CrawlStore, Stream
@@ -203,7 +202,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             user_agent=config.user_agent,
             timeout=config.timeout,
             pool_size=options.workers,
-            basic_auth=dict(options.credentials),
+            credentials=options.credentials,
         )
         try:
             with _signals_handled(signals), _ticker(scheduler, console, options, signals) as tick:

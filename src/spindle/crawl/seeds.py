@@ -17,13 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spindle.crawl.core.urls import (
-    Credentials,
-    InvalidURL,
-    host_key,
-    normalize,
-    split_credentials,
-)
+from spindle.crawl.core.urls import InvalidURL, host_key, normalize, split_credentials
+from spindle.crawl.engines.request import Credentials
 
 __all__ = ["SeedError", "Seeds", "read_seeds"]
 
@@ -51,7 +46,7 @@ def read_seeds(urls: Iterable[str], files: Iterable[Path] = ()) -> Seeds:
             different sets of credentials.
 
     >>> read_seeds(["http://ann:pw@a.test/x#top"])
-    Seeds(urls=('http://a.test/x',), credentials={'http://a.test': ('ann', 'pw')})
+    Seeds(urls=('http://a.test/x',), credentials={'http://a.test': Credentials(user='ann')})
     """
     found: list[tuple[str, str | None]] = [(url, None) for url in urls]
     for path in files:
@@ -59,14 +54,18 @@ def read_seeds(urls: Iterable[str], files: Iterable[Path] = ()) -> Seeds:
     seeds: list[str] = []
     credentials: dict[str, Credentials] = {}
     for raw, line in found:
-        bare, login = split_credentials(raw)
+        bare, pair = split_credentials(raw)
         where = line or repr(bare)  # an argument is named without its credentials
         try:
             url = normalize(bare)
         except InvalidURL as exc:
             reason = str(exc).removeprefix(f"{bare}: ")
             raise SeedError(f"{where}: {reason}") from exc
-        if login is not None:
+        if pair is not None:
+            try:
+                login = Credentials(*pair)
+            except ValueError as exc:
+                raise SeedError(f"{where}: {exc}") from exc
             host = host_key(url)
             if credentials.setdefault(host, login) != login:
                 raise SeedError(f"{where}: {host} is given two different sets of credentials")

@@ -36,7 +36,6 @@ from w3lib.url import canonicalize_url, safe_url_string
 from spindle.crawl.core.values import Link
 
 __all__ = [
-    "Credentials",
     "InvalidURL",
     "LinkResolver",
     "Scope",
@@ -56,10 +55,6 @@ _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
 _TAB_AND_NEWLINES = str.maketrans("", "", "\t\n\r")
 # WHATWG's forbidden domain code points that can survive to this point.
 _FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/<>?@\[\\\]^|]")
-
-Credentials = tuple[str, str]
-"""A user name and a password, as given in ``http://user:password@host/``."""
-
 
 class InvalidURL(ValueError):
     """A URL that a crawl can never fetch; the message says why."""
@@ -176,8 +171,8 @@ def resolve(base: str, href: str) -> str:
     return normalize(joined)
 
 
-def split_credentials(url: str) -> tuple[str, Credentials | None]:
-    """Return ``url`` without ``user:password@``, and the credentials it carried.
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """Return ``url`` without ``user:password@``, and the (user, password) it carried.
 
     >>> split_credentials("http://ann:s%40fe@a.test/x")
     ('http://a.test/x', ('ann', 's@fe'))

@@ -10,12 +10,18 @@ than :data:`MAX_RATIO` times: that is a decompression bomb and the response is r
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
 from typing import Protocol
 
-from spindle.crawl.core.values import Response
+from spindle.crawl.core.values import Headers, Response
 
-__all__ = ["MAX_RATIO", "BodyError", "BodyReader", "BodyTooLarge", "build_response"]
+__all__ = [
+    "MAX_RATIO",
+    "BodyError",
+    "BodyReader",
+    "BodyTooLarge",
+    "build_response",
+    "content_encoding",
+]
 
 MAX_RATIO = 100
 
@@ -97,10 +103,20 @@ class BodyReader:
         return b"".join(self._chunks)
 
 
+def content_encoding(headers: Headers) -> str | None:
+    """The ``Content-Encoding`` of a response: every such field's value, in order, joined.
+
+    >>> content_encoding((("content-encoding", "gzip"), ("Content-Encoding", "deflate")))
+    'gzip, deflate'
+    """
+    values = [value for name, value in headers if name.lower() == "content-encoding"]
+    return ", ".join(values) if values else None
+
+
 def build_response(
     *,
     status: int,
-    headers: Iterable[tuple[str, str]],
+    headers: Headers,
     reader: BodyReader,
     body: bytes,
     elapsed: float,
@@ -109,7 +125,7 @@ def build_response(
     """The ``Response`` both engines hand to the core."""
     return Response(
         status=status,
-        headers=tuple(headers),
+        headers=headers,
         body=body,
         elapsed=elapsed,
         fetched_at=fetched_at,

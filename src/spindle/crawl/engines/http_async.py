@@ -1,84 +1,223 @@
 """Non-blocking HTTP for the asyncio engine: one aiohttp session, bodies streamed under caps.
 
-The twin of :mod:`spindle.crawl.engines.http_threads`: same outcomes for the same answers,
-because both hand raw wire bytes to :class:`~spindle.crawl.engines.body.BodyReader` and
-classify failures into the same kinds.
+The twin of :mod:`spindle.crawl.engines.http_threads`: the same settings and request headers
+(:mod:`.request`), the same head rules and limits (:mod:`.head`, given to aiohttp's parser and
+checked again on the parsed fields), the same body rules (:mod:`.body`) and the same failure
+table (:mod:`.failures`), so the same bytes give the same outcome. It never follows a redirect
+and never raises for the URL it was given. ``timeout`` is aiohttp's total timeout, which covers
+connecting, the head and the body.
+
+aiohttp skips interim 1xx responses (except 101) by itself, and sends a GET once more when its
+connection closes before the head is complete (the thread engine does the same). It keeps no
+cookies here (a
+:class:`aiohttp.DummyCookieJar`), reads no proxy settings from the environment, and does not
+decompress (the body reader does, under its cap).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import ssl
 import time
+import weakref
+from collections.abc import Iterator
+from typing import Final
 
 import aiohttp
+import yarl
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.http_exceptions import (
+    ContentLengthError,
+    HttpProcessingError,
+    LineTooLong,
+    TransferEncodingError,
+)
+from aiohttp.streams import StreamReader
 
-from spindle.crawl.core.values import ErrorKind, Failure, Fetch, Outcome
-from spindle.crawl.engines.body import BodyError, BodyReader, BodyTooLarge, build_response
-from spindle.crawl.engines.settings import FetchSettings
+from spindle.crawl.core.values import Fetch, Outcome
+from spindle.crawl.engines.body import BodyReader, build_response, content_encoding
+from spindle.crawl.engines.failures import COMMON_ROWS, Fault, Rows, failure, timed_out
+from spindle.crawl.engines.head import (
+    PARSER_MAX_FIELDS,
+    PARSER_MAX_LINE,
+    check_head,
+    wire_headers,
+)
+from spindle.crawl.engines.request import FetchSettings, prepare
 
 __all__ = ["AsyncFetcher"]
 
 _CHUNK = 64 * 1024
 
+ROWS: Final[Rows] = (
+    *COMMON_ROWS,
+    (TimeoutError, Fault.TIMED_OUT),  # asyncio's total timeout and aiohttp's socket timeouts
+    (aiohttp.ClientConnectorDNSError, Fault.NAME_NOT_FOUND),
+    (socket.gaierror, Fault.NAME_NOT_FOUND),
+    (aiohttp.ClientSSLError, Fault.TLS_FAILED),
+    (ssl.SSLError, Fault.TLS_FAILED),
+    (aiohttp.ClientConnectorError, Fault.REFUSED),
+    (LineTooLong, Fault.HEAD_TOO_LARGE),
+    # The parser's verdict at the end of the stream: a body short of its length or last chunk.
+    (ContentLengthError, Fault.CLOSED),
+    (TransferEncodingError, Fault.CLOSED),
+    (HttpProcessingError, Fault.NOT_HTTP),
+    (aiohttp.ClientPayloadError, Fault.CLOSED),
+    (aiohttp.ClientConnectionError, Fault.CLOSED),
+    (ConnectionError, Fault.CLOSED),
+    (aiohttp.ClientResponseError, Fault.NOT_HTTP),
+    (OSError, Fault.CLOSED),
+)
+"""aiohttp exceptions, by fault (see :mod:`.failures`)."""
+
 
 class AsyncFetcher:
-    """Fetches with one shared aiohttp session. Create and use it inside a running loop."""
+    """Fetches with one shared aiohttp session. Create, use and close it on one running loop.
+
+    ``settings.timeout`` bounds each whole fetch; ``settings.pool_size`` connections are kept
+    in all. Fetching after :meth:`close` raises ``RuntimeError``.
+    """
 
     def __init__(self, settings: FetchSettings) -> None:
-        user_agent, timeout, pool_size = settings.user_agent, settings.timeout, settings.pool_size
-        self._timeout = timeout
+        self._settings = settings
+        self._secrets = settings.secrets
+        self._guard = _StreamGuard()
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=pool_size, ttl_dns_cache=300),
-            headers={
-                "User-Agent": user_agent,
-                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                "Accept-Encoding": "gzip, deflate",
-            },
+            connector=aiohttp.TCPConnector(limit=settings.pool_size, ttl_dns_cache=300),
+            cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
-            timeout=aiohttp.ClientTimeout(total=timeout, connect=timeout, sock_read=timeout),
+            timeout=aiohttp.ClientTimeout(
+                total=settings.timeout, connect=settings.timeout, sock_read=settings.timeout
+            ),
+            max_line_size=PARSER_MAX_LINE,
+            max_field_size=PARSER_MAX_LINE,
+            max_headers=PARSER_MAX_FIELDS,
         )
+
+    def __repr__(self) -> str:
+        return f"<AsyncFetcher closed={self._session.closed}>"
 
     async def close(self) -> None:
         """Close the session and its connections."""
         await self._session.close()
 
     async def fetch(self, fetch: Fetch) -> Outcome:
-        """Perform one GET. Never raises for network trouble: that becomes a ``Failure``."""
+        """Perform one GET of ``fetch.url``; never raises for it (see the module docstring).
+
+        Raises:
+            RuntimeError: the fetcher is closed.
+        """
+        if self._session.closed:
+            raise RuntimeError("the AsyncFetcher is closed")
         fetched_at = time.time()
-        start = time.perf_counter()
+        start = time.monotonic()
         try:
-            async with self._session.get(
-                fetch.url,
-                allow_redirects=False,
-            ) as response:
-                reader = BodyReader(fetch.max_bytes, response.headers.get("Content-Encoding"))
+            return await self._fetch(fetch, start, fetched_at)
+        except Exception as exc:
+            if isinstance(exc, TimeoutError) and not str(exc):  # the total timeout
+                return timed_out(
+                    f"the response took longer than {self._settings.timeout:g} s",
+                    elapsed=time.monotonic() - start,
+                    fetched_at=fetched_at,
+                )
+            return failure(
+                exc,
+                ROWS,
+                elapsed=time.monotonic() - start,
+                fetched_at=fetched_at,
+                secrets=self._secrets,
+            )
+
+    async def _fetch(self, fetch: Fetch, start: float, fetched_at: float) -> Outcome:
+        request = prepare(self._settings, fetch.url)
+        # encoded=True: the URL is sent as prepare() made it, not re-quoted by yarl.
+        url = yarl.URL(request.url, encoded=True)
+        async with self._session.get(
+            url, headers=dict(request.headers), allow_redirects=False
+        ) as response:
+            check_head(_reason(response), response.raw_headers)
+            headers = wire_headers(response.raw_headers)
+            reader = BodyReader(fetch.max_bytes, content_encoding(headers))
+            with self._guard.watching(response):
                 async for chunk in response.content.iter_chunked(_CHUNK):
                     if reader.feed(chunk):
                         response.close()
                         break
-                body = reader.finish()
-                return build_response(
-                    status=response.status,
-                    headers=response.headers.items(),
-                    reader=reader,
-                    body=body,
-                    elapsed=time.perf_counter() - start,
-                    fetched_at=fetched_at,
-                )
-        except (aiohttp.ClientError, TimeoutError, BodyError, ValueError) as exc:
-            message = str(exc) or type(exc).__name__
-            return Failure(_classify(exc), message[:300], time.perf_counter() - start, fetched_at)
+            body = reader.finish()
+            return build_response(
+                status=response.status,
+                headers=headers,
+                reader=reader,
+                body=body,
+                elapsed=time.monotonic() - start,
+                fetched_at=fetched_at,
+            )
 
 
-def _classify(exc: BaseException) -> ErrorKind:
-    if isinstance(exc, BodyTooLarge):
-        return ErrorKind.DECOMPRESSION_BOMB
-    if isinstance(exc, BodyError):
-        return ErrorKind.DECODE
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return ErrorKind.TIMEOUT
-    if isinstance(exc, aiohttp.ClientSSLError):
-        return ErrorKind.TLS
-    if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
-        return ErrorKind.CONNECTION
-    return ErrorKind.PROTOCOL
+def _reason(response: aiohttp.ClientResponse) -> bytes:
+    # aiohttp decodes the reason phrase as UTF-8 with surrogate escapes: this undoes it.
+    return (response.reason or "").encode("utf-8", "surrogateescape")
+
+
+class _StreamGuard:
+    """Fails a body stream that aiohttp orphans, instead of letting it wait for the timeout.
+
+    When aiohttp's parser fails after the head was handed over (a bad chunk size arriving in a
+    later packet, say), aiohttp 3.14 gives the error to the connection and closes it, but never
+    to the body stream, which then waits until the total timeout. The guard watches each
+    connection's ``closed`` future (one callback per connection, however many responses it
+    carries) and, when a connection closes while the stream of its current response has
+    neither ended nor failed, fails that stream with the connection's error.
+    """
+
+    def __init__(self) -> None:
+        self._streams: weakref.WeakKeyDictionary[ResponseHandler, StreamReader] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._watched: weakref.WeakSet[ResponseHandler] = weakref.WeakSet()
+
+    @contextlib.contextmanager
+    def watching(self, response: aiohttp.ClientResponse) -> Iterator[None]:
+        """A context during which ``response``'s body stream is guarded."""
+        protocol = self._start(response)
+        try:
+            yield
+        finally:
+            if protocol is not None:
+                self._streams.pop(protocol, None)
+
+    def _start(self, response: aiohttp.ClientResponse) -> ResponseHandler | None:
+        connection = response.connection
+        protocol = connection.protocol if connection is not None else None
+        if protocol is None:
+            return None
+        self._streams[protocol] = response.content
+        if protocol not in self._watched:
+            closed = protocol.closed
+            if closed is None:  # already lost
+                self._fail(protocol)
+                return protocol
+            self._watched.add(protocol)
+            ref = weakref.ref(protocol)
+            closed.add_done_callback(lambda future: self._closed(future, ref))
+        return protocol
+
+    def _closed(
+        self, future: asyncio.Future[None], ref: weakref.ReferenceType[ResponseHandler]
+    ) -> None:
+        if not future.cancelled():
+            future.exception()  # retrieved: the connection's end is reported through the stream
+        protocol = ref()
+        if protocol is not None:
+            self._fail(protocol)
+
+    def _fail(self, protocol: ResponseHandler) -> None:
+        stream = self._streams.pop(protocol, None)
+        if stream is None or stream.is_eof() or stream.exception() is not None:
+            return
+        error = protocol.exception()
+        if error is None:
+            error = aiohttp.ClientPayloadError("the connection closed before the body ended")
+        stream.set_exception(error)
