@@ -32,8 +32,8 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line and exit with its status (0, 2 for usage errors, 130 for Ctrl-C)."""
-    _register()
     try:
+        _register()
         result = cli.main(args=argv, prog_name="spindle", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)

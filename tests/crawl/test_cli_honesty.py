@@ -318,3 +318,24 @@ def test_a_damaged_output_stops_the_resume_and_is_left_alone(
     out.write_bytes(damaged)
     _one_line_error(run_spindle(*args), 2, f"{out}:1: the line differs from the crawl state")
     assert out.read_bytes() == damaged
+
+
+def test_interrupts_only_set_flags_until_the_third() -> None:
+    """The second Ctrl-C used to raise KeyboardInterrupt wherever the main thread was, even in
+    the middle of importing an engine. Now the first asks to stop, the second to abandon
+    in-flight fetches, and only a third (a user who insists) raises."""
+    from spindle.crawl.engines.turns import StopSignals
+    from spindle.crawl.runner import _signals_handled
+
+    signals = StopSignals()
+    with _signals_handled(signals):
+        os.kill(os.getpid(), signal.SIGINT)
+        assert signals.stop.wait(5)
+        assert not signals.abandon.is_set()
+        os.kill(os.getpid(), signal.SIGINT)
+        assert signals.abandon.wait(5)
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            threading.Event().wait(
+                5
+            )  # the handler runs on the next bytecode, well before this ends
