@@ -335,7 +335,9 @@ def test_interrupts_only_set_flags_until_the_third() -> None:
         os.kill(os.getpid(), signal.SIGINT)
         assert signals.abandon.wait(5)
         with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGINT)
-            threading.Event().wait(
-                5
-            )  # the handler runs on the next bytecode, well before this ends
+            _interrupt_and_wait()
+
+
+def _interrupt_and_wait() -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+    threading.Event().wait(5)  # the handler runs on the next bytecode, long before this ends
