@@ -53,7 +53,7 @@ def test_given_urls_replace_the_local_site(tmp_path: Path) -> None:
 
 
 def test_bad_url_is_an_input_error() -> None:
-    with pytest.raises(ExperimentInputError, match="not an http"):
+    with pytest.raises(ExperimentInputError, match="only http and https URLs"):
         run(
             url=("file:///etc/passwd",),
             urls_file=None,
@@ -67,4 +67,4 @@ def test_bad_url_is_an_input_error() -> None:
 def test_bad_url_on_the_command_line_exits_2() -> None:
     outcome = CliRunner().invoke(lab, ["download-speedup", "--url", "nothttp"])
     assert outcome.exit_code == 2
-    assert "not an http(s) URL: 'nothttp'" in outcome.output
+    assert "'nothttp': only http and https URLs can be crawled" in outcome.output

@@ -1,127 +1,67 @@
-"""``spindle fetch``: download URLs concurrently over one shared connection pool.
+"""``spindle fetch``: download URLs concurrently, with the crawler's own fetcher.
 
-Every URL is downloaded by a :class:`~concurrent.futures.ThreadPoolExecutor` whose threads share
-one :class:`urllib3.PoolManager`, so connections to the same host are reused. With
-``--compare-sequential`` the same URLs are also downloaded one after another (over a fresh pool,
-so neither run inherits warm connections from the other) and a per-URL table shows both times
-and the measured speedup.
+URLs are read by :mod:`spindle.crawl.seeds` (the same rules as crawl seeds: comments,
+``FILE:LINE`` errors, credentials taken out of the URL) and downloaded by the thread engine's
+:class:`~spindle.crawl.engines.http_threads.ThreadFetcher`, so a download is bounded and
+classified exactly as in a crawl: ``timeout`` seconds for the whole response, bodies decoded
+under a cap, failures named by their :class:`~spindle.crawl.core.values.ErrorKind`.
+``fetch`` follows up to five redirects (the crawler's fetcher follows none; the crawl's core
+does). Workers share one fetcher, so connections to a host are reused; with
+``--compare-sequential`` the URLs are downloaded one after another over a fresh fetcher first.
 
-Contract:
-
-* only absolute ``http``/``https`` URLs with a host are accepted; anything else is a
-  :class:`FetchInputError` (the command prints one line and exits with 2);
-* a URL that fails to download (refused, timed out, too many redirects, body over
-  :data:`MAX_BODY_BYTES`) becomes a :class:`FetchResult` carrying the error, never an
-  exception; the command then exits with 1;
-* every request is bounded: ``timeout`` seconds to connect, ``timeout`` seconds per read and
-  ``timeout`` seconds for the whole body; at most 5 redirects; no retries.
+A URL that fails to download becomes a :class:`FetchResult` carrying the error (the command
+then exits with 1); unusable input is a :class:`~spindle.crawl.seeds.SeedError` (exit 2).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
-import urllib3
 from rich.console import Console
 from rich.table import Table
 
 from spindle import __version__
+from spindle.crawl.core.urls import InvalidURL, resolve
+from spindle.crawl.core.values import Failure, Fetch, FetchKind, Response
+from spindle.crawl.engines.http_threads import ThreadFetcher
+from spindle.crawl.engines.request import Credentials, FetchSettings
+from spindle.crawl.seeds import SeedError, read_seeds
 
 __all__ = [
     "DEFAULT_FETCH_USER_AGENT",
     "MAX_BODY_BYTES",
+    "MAX_REDIRECTS",
     "FetchComparison",
-    "FetchInputError",
     "FetchResult",
     "FetchRun",
-    "check_url",
     "compare_fetch",
     "comparison_table",
     "fetch",
     "fetch_concurrent",
     "fetch_sequential",
-    "fetch_url",
-    "load_urls",
-    "new_pool",
     "results_table",
 ]
 
 DEFAULT_FETCH_USER_AGENT = f"spindle-fetch/{__version__}"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """Bodies larger than this are cut off and reported as an error."""
+MAX_REDIRECTS = 5
 
-_CHUNK = 64 * 1024
-_MAX_REDIRECTS = 5
 _EXIT_SOME_FAILED = 1
 # Tables are read from logs and pipes too, where rich would assume 80 columns and wrap every
 # URL; a terminal keeps its own width.
 _PIPE_WIDTH = 160
 
 
-class FetchInputError(ValueError):
-    """A URL or a URL list given by the user cannot be used."""
-
-
-def check_url(url: str) -> str:
-    """Return ``url`` if it is an absolute http(s) URL with a host.
-
-    >>> check_url("http://127.0.0.1:8000/docs/1.html")
-    'http://127.0.0.1:8000/docs/1.html'
-    >>> check_url("ftp://example.org/file")
-    Traceback (most recent call last):
-    ...
-    spindle.crawl.fetch.FetchInputError: not an http(s) URL: 'ftp://example.org/file'
-    >>> check_url("http:///path")
-    Traceback (most recent call last):
-    ...
-    spindle.crawl.fetch.FetchInputError: URL has no host: 'http:///path'
-
-    Raises:
-        FetchInputError: not http(s), no host, a bad port, or whitespace inside.
-    """
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it validates the port
-    except ValueError as exc:
-        raise FetchInputError(f"malformed URL {url!r}: {exc}") from exc
-    if parts.scheme not in ("http", "https"):
-        raise FetchInputError(f"not an http(s) URL: {url!r}")
-    if not parts.hostname:
-        raise FetchInputError(f"URL has no host: {url!r}")
-    if any(character.isspace() for character in url):
-        raise FetchInputError(f"URL contains whitespace: {url!r}")
-    return url
-
-
-def load_urls(urls: Iterable[str], urls_file: Path | None = None) -> list[str]:
-    """The URLs given, then those in ``urls_file`` (one a line; blanks and ``#`` lines skipped).
-
-    Raises:
-        FetchInputError: the file cannot be read, or a URL is not acceptable to
-            :func:`check_url`.
-    """
-    found = list(urls)
-    if urls_file is not None:
-        try:
-            text = urls_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise FetchInputError(f"cannot read {urls_file}: {reason}") from exc
-        lines = (line.strip() for line in text.splitlines())
-        found += [line for line in lines if line and not line.startswith("#")]
-    return [check_url(url) for url in found]
-
-
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """One download: the HTTP status and body size, or the error that stopped it."""
+    """One download: the final HTTP status and body size, or the error that stopped it."""
 
     url: str
     status: int | None
@@ -162,68 +102,55 @@ class FetchComparison:
         return self.sequential.seconds / self.concurrent.seconds
 
 
-def new_pool(*, workers: int, timeout: float, user_agent: str) -> urllib3.PoolManager:
-    """A pool keeping up to ``workers`` connections per host, with the bounds described above."""
-    return urllib3.PoolManager(
-        maxsize=workers,
-        headers={"User-Agent": user_agent},
-        timeout=urllib3.Timeout(connect=timeout, read=timeout),
-        retries=urllib3.Retry(connect=0, read=0, status=0, other=0, redirect=_MAX_REDIRECTS),
+def _download(fetcher: ThreadFetcher, url: str) -> FetchResult:
+    """Download ``url``, following redirects; any failure becomes the result's ``error``."""
+    started = time.perf_counter()
+    current = url
+    for hop in range(MAX_REDIRECTS + 1):
+        request = Fetch(hop + 1, current, current, FetchKind.PAGE, 0, None, 1, MAX_BODY_BYTES)
+        outcome = fetcher.fetch(request)
+        elapsed = time.perf_counter() - started
+        if isinstance(outcome, Failure):
+            return FetchResult(url, None, 0, elapsed, f"{outcome.kind.value}: {outcome.message}")
+        if _is_redirect(outcome) and hop < MAX_REDIRECTS:
+            try:
+                current = resolve(current, outcome.location or "")
+            except InvalidURL as exc:
+                return FetchResult(url, outcome.status, 0, elapsed, f"bad redirect: {exc}")
+            continue
+        if _is_redirect(outcome):
+            return FetchResult(url, outcome.status, 0, elapsed, "too many redirects")
+        error = f"body larger than {MAX_BODY_BYTES:,} bytes" if outcome.truncated else None
+        return FetchResult(url, outcome.status, len(outcome.body), elapsed, error)
+    raise AssertionError("unreachable: the loop returns on its last hop")
+
+
+def _is_redirect(response: Response) -> bool:
+    return 300 <= response.status < 400 and response.location is not None
+
+
+def _settings(
+    workers: int, timeout: float, user_agent: str, credentials: dict[str, Credentials]
+) -> FetchSettings:
+    return FetchSettings(
+        user_agent=user_agent, timeout=timeout, pool_size=workers, credentials=credentials
     )
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
-        return _describe(exc.reason)
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return "cannot connect: " + str(exc).rsplit(": ", 1)[-1]
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
-        return "timed out"
-    if isinstance(exc, urllib3.exceptions.ResponseError):
-        return "too many redirects"
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
-def _read_body(response: urllib3.BaseHTTPResponse, deadline: float) -> tuple[int, str | None]:
-    nbytes = 0
-    error: str | None = None
-    try:
-        for chunk in response.stream(_CHUNK):
-            nbytes += len(chunk)
-            if nbytes > MAX_BODY_BYTES:
-                error = f"body larger than {MAX_BODY_BYTES:,} bytes"
-                break
-            if time.perf_counter() > deadline:
-                error = "body not complete within the timeout"
-                break
-    except urllib3.exceptions.HTTPError as exc:
-        error = _describe(exc)
-    if error is not None:
-        # The rest of the body is unread, so this connection cannot be reused.
-        response.close()
-    response.release_conn()
-    return nbytes, error
-
-
-def fetch_url(pool: urllib3.PoolManager, url: str, *, timeout: float) -> FetchResult:
-    """Download ``url`` completely; any failure becomes the result's ``error``."""
-    started = time.perf_counter()
-    try:
-        response = pool.request("GET", url, preload_content=False)
-    except urllib3.exceptions.HTTPError as exc:
-        return FetchResult(url, None, 0, time.perf_counter() - started, _describe(exc))
-    nbytes, error = _read_body(response, deadline=started + timeout)
-    return FetchResult(url, response.status, nbytes, time.perf_counter() - started, error)
-
-
 def fetch_sequential(
-    urls: Sequence[str], *, timeout: float, user_agent: str = DEFAULT_FETCH_USER_AGENT
+    urls: Sequence[str],
+    *,
+    timeout: float,
+    user_agent: str = DEFAULT_FETCH_USER_AGENT,
+    credentials: dict[str, Credentials] | None = None,
 ) -> FetchRun:
-    """Download ``urls`` one after another over one fresh pool."""
-    pool = new_pool(workers=1, timeout=timeout, user_agent=user_agent)
+    """Download ``urls`` one after another over one fresh fetcher."""
+    fetcher = ThreadFetcher(_settings(1, timeout, user_agent, credentials or {}))
     started = time.perf_counter()
-    with pool:
-        results = tuple(fetch_url(pool, url, timeout=timeout) for url in urls)
+    try:
+        results = tuple(_download(fetcher, url) for url in urls)
+    finally:
+        fetcher.close()
     return FetchRun(results, time.perf_counter() - started, workers=1)
 
 
@@ -233,13 +160,17 @@ def fetch_concurrent(
     workers: int,
     timeout: float,
     user_agent: str = DEFAULT_FETCH_USER_AGENT,
+    credentials: dict[str, Credentials] | None = None,
 ) -> FetchRun:
-    """Download ``urls`` with ``workers`` threads sharing one fresh pool; results keep order."""
+    """Download ``urls`` with ``workers`` threads sharing one fresh fetcher; results keep order."""
     threads = max(1, min(workers, len(urls)))
-    pool = new_pool(workers=threads, timeout=timeout, user_agent=user_agent)
+    fetcher = ThreadFetcher(_settings(threads, timeout, user_agent, credentials or {}))
     started = time.perf_counter()
-    with pool, ThreadPoolExecutor(threads, thread_name_prefix="fetch") as executor:
-        results = tuple(executor.map(lambda url: fetch_url(pool, url, timeout=timeout), urls))
+    try:
+        with ThreadPoolExecutor(threads, thread_name_prefix="fetch") as executor:
+            results = tuple(executor.map(lambda url: _download(fetcher, url), urls))
+    finally:
+        fetcher.close()
     return FetchRun(results, time.perf_counter() - started, workers=threads)
 
 
@@ -249,10 +180,15 @@ def compare_fetch(
     workers: int,
     timeout: float,
     user_agent: str = DEFAULT_FETCH_USER_AGENT,
+    credentials: dict[str, Credentials] | None = None,
 ) -> FetchComparison:
     """Download ``urls`` sequentially, then concurrently with ``workers`` threads."""
-    sequential = fetch_sequential(urls, timeout=timeout, user_agent=user_agent)
-    concurrent = fetch_concurrent(urls, workers=workers, timeout=timeout, user_agent=user_agent)
+    sequential = fetch_sequential(
+        urls, timeout=timeout, user_agent=user_agent, credentials=credentials
+    )
+    concurrent = fetch_concurrent(
+        urls, workers=workers, timeout=timeout, user_agent=user_agent, credentials=credentials
+    )
     return FetchComparison(sequential, concurrent)
 
 
@@ -311,7 +247,7 @@ def comparison_table(comparison: FetchComparison) -> Table:
     type=click.FloatRange(0, 3600, min_open=True),
     default=10.0,
     show_default=True,
-    help="Seconds allowed to connect, per read, and for a whole body.",
+    help="Seconds allowed for a whole response: connecting, headers and body.",
 )
 @click.option(
     "--user-agent", default=DEFAULT_FETCH_USER_AGENT, show_default=True, help="User-Agent header."
@@ -319,7 +255,7 @@ def comparison_table(comparison: FetchComparison) -> Table:
 @click.option(
     "--urls-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A file of URLs, one a line (blank lines and # comments skipped).",
+    help="A file of URLs, one a line ('#' starts a comment).",
 )
 @click.pass_context
 def fetch(
@@ -331,20 +267,27 @@ def fetch(
     user_agent: str,
     urls_file: Path | None,
 ) -> None:
-    """Download URL... concurrently over one shared connection pool.
+    """Download URL... concurrently, following up to five redirects.
 
     Exits with 0 when every URL was downloaded (whatever its HTTP status), 1 when some
     download failed (shown in the table), 2 for unusable input.
     """
     try:
-        targets = load_urls(urls, urls_file)
-    except FetchInputError as exc:
+        given = read_seeds(urls, [urls_file] if urls_file is not None else [])
+    except SeedError as exc:
         raise click.UsageError(str(exc)) from exc
-    if not targets:
+    if not given.urls:
         raise click.UsageError("give at least one URL or --urls-file")
+    targets, credentials = list(given.urls), given.credentials
     console = Console(width=None if sys.stdout.isatty() else _PIPE_WIDTH)
     if compare_sequential:
-        comparison = compare_fetch(targets, workers=workers, timeout=timeout, user_agent=user_agent)
+        comparison = compare_fetch(
+            targets,
+            workers=workers,
+            timeout=timeout,
+            user_agent=user_agent,
+            credentials=credentials,
+        )
         console.print(comparison_table(comparison))
         console.print(
             f"{len(targets)} URLs: sequential {comparison.sequential.seconds:.3f} s, "
@@ -353,7 +296,13 @@ def fetch(
         )
         failed = comparison.sequential.failures + comparison.concurrent.failures
     else:
-        run = fetch_concurrent(targets, workers=workers, timeout=timeout, user_agent=user_agent)
+        run = fetch_concurrent(
+            targets,
+            workers=workers,
+            timeout=timeout,
+            user_agent=user_agent,
+            credentials=credentials,
+        )
         console.print(results_table(run))
         console.print(f"{len(targets)} URLs in {run.seconds:.3f} s with {run.workers} workers")
         failed = run.failures

@@ -56,6 +56,7 @@ _TAB_AND_NEWLINES = str.maketrans("", "", "\t\n\r")
 # WHATWG's forbidden domain code points that can survive to this point.
 _FORBIDDEN_HOST = re.compile(r"[\x00-\x20#%/<>?@\[\\\]^|]")
 
+
 class InvalidURL(ValueError):
     """A URL that a crawl can never fetch; the message says why."""
 

@@ -15,13 +15,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from spindle.crawl.fetch import (
-    FetchComparison,
-    FetchInputError,
-    compare_fetch,
-    comparison_table,
-    load_urls,
-)
+from spindle.crawl.fetch import FetchComparison, compare_fetch, comparison_table
+from spindle.crawl.seeds import SeedError, read_seeds
 from spindle.lab.registry import Experiment, ExperimentInputError, Option
 
 __all__ = ["EXPERIMENT", "DownloadSpeedupResult", "run"]
@@ -66,10 +61,15 @@ def run(
     """Download the given URLs, or ``count`` pages of a local sample site, both ways."""
     if url or urls_file is not None:
         try:
-            urls = load_urls(url, urls_file)
-        except FetchInputError as exc:
+            given = read_seeds(url, [urls_file] if urls_file is not None else [])
+        except SeedError as exc:
             raise ExperimentInputError(str(exc)) from exc
-        comparison = compare_fetch(urls, workers=workers, timeout=timeout_seconds)
+        comparison = compare_fetch(
+            list(given.urls),
+            workers=workers,
+            timeout=timeout_seconds,
+            credentials=given.credentials,
+        )
         return DownloadSpeedupResult("your URLs", None, comparison)
 
     # Imported here: the local server (aiohttp) is only needed when no URLs are given.
@@ -89,7 +89,7 @@ def report(result: DownloadSpeedupResult, console: Console) -> None:
     console.print(comparison_table(comparison))
     console.print(
         f"sequential {comparison.sequential.seconds:.3f} s, concurrent "
-        f"({comparison.concurrent.workers} workers, one shared urllib3.PoolManager) "
+        f"({comparison.concurrent.workers} workers sharing one connection pool) "
         f"{comparison.concurrent.seconds:.3f} s: speedup ×{result.speedup:.2f}"
     )
 
