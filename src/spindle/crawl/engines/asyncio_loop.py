@@ -23,9 +23,10 @@ from collections.abc import Callable
 
 from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.values import Changes, Fetch, Observation, Response
+from spindle.crawl.engines.failures import crash
 from spindle.crawl.engines.http_async import AsyncFetcher
 from spindle.crawl.engines.request import FetchSettings
-from spindle.crawl.engines.turns import StopSignals, crash, prepare_safely, take_turn
+from spindle.crawl.engines.turns import StopSignals, prepare_safely, take_turn
 from spindle.crawl.store.writer import RecordWriter
 
 __all__ = ["run_async"]

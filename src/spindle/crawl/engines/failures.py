@@ -182,6 +182,9 @@ def crash(
     return Failure(ErrorKind.CRASH, _cap(mask(message, secrets)), elapsed, fetched_at)
 
 
+_CONNECTION_REPR = re.compile(r"^\w+\(host=[^)]*\): ")
+
+
 def mask(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with the userinfo of any URL and every secret replaced by ``***``.
 
@@ -198,6 +201,8 @@ def _describe(exc: BaseException) -> str:
     # aiohttp's HTTP errors print as "400, message: ..."; their message alone says more.
     message = getattr(exc, "message", None)
     text = message if isinstance(message, str) and message else str(exc)
+    # urllib3 starts with its connection object, "HTTPConnection(host=..., port=...): ".
+    text = _CONNECTION_REPR.sub("", text)
     return " ".join(text.split()) or type(exc).__name__
 
 

@@ -6,9 +6,9 @@ flight. The engine starts those fetches and waits until one finishes or ``wake``
 is longer than :data:`TICK`, so a stop request is seen within it.
 
 Failure semantics, the same in both engines: any exception while fetching or parsing one URL
-becomes a ``crash`` failure for that URL (:func:`crash`, :func:`prepare_safely`), and the
-crawl goes on. An exception from the scheduler itself is a broken invariant: it propagates, the
-engine stops at once, and the runner saves what was committed.
+becomes a ``crash`` failure for that URL (the fetchers' own guard, and :func:`prepare_safely`
+for parsing), and the crawl goes on. An exception from the scheduler itself is a broken
+invariant: it propagates, the engine stops at once, and the runner saves what was committed.
 """
 
 from __future__ import annotations
@@ -19,18 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spindle.crawl.core.scheduler import CrawlScheduler
-from spindle.crawl.core.values import (
-    DONE,
-    Changes,
-    ErrorKind,
-    Failure,
-    Fetch,
-    Observation,
-    Outcome,
-    Wait,
-)
+from spindle.crawl.core.values import DONE, Changes, Fetch, Observation, Outcome, Wait
+from spindle.crawl.engines.failures import crash
 
-__all__ = ["TICK", "StopSignals", "Turn", "crash", "prepare_safely", "take_turn"]
+__all__ = ["TICK", "StopSignals", "Turn", "prepare_safely", "take_turn"]
 
 # Longest an engine waits without looking at the stop signals and the progress display.
 TICK = 0.1
@@ -84,12 +76,6 @@ def take_turn(
             wake = min(wake, action.until)
         break
     return Turn(fetches, wake)
-
-
-def crash(exc: BaseException, *, elapsed: float, fetched_at: float) -> Failure:
-    """The failure recorded for a URL whose fetch or parse raised ``exc``."""
-    message = (f"{type(exc).__name__}: {exc}".splitlines() or [type(exc).__name__])[0]
-    return Failure(ErrorKind.CRASH, message[:300], elapsed, fetched_at)
 
 
 def prepare_safely(scheduler: CrawlScheduler, fetch: Fetch, outcome: Outcome) -> Observation:
