@@ -19,6 +19,7 @@ anything else                          FETCHED: the record, and for 2xx HTML the
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -121,16 +122,8 @@ def fetched_record(
     page's outlinks in the record (an empty list for a page without any)."""
     fetch, outcome = observation.fetch, observation.outcome
     if isinstance(outcome, Failure):
-        return PageRecord(
-            url=fetch.url,
-            key=fetch.key,
-            final_url=None,
-            status=None,
-            depth=fetch.depth,
-            parent=fetch.parent,
-            content_type=None,
-            bytes=0,
-            links=0,
+        return dataclasses.replace(
+            _unanswered(fetch.url, fetch.key, fetch.depth, fetch.parent),
             fetched_at=outcome.fetched_at,
             elapsed_ms=outcome.elapsed * 1000.0,
             attempts=fetch.attempt,
@@ -166,18 +159,23 @@ def fetched_record(
 
 def unfetched_record(entry: Entry, error: RecordError) -> PageRecord:
     """The record of a seed the crawl never fetched (robots.txt, a trap guard, ...)."""
+    record = _unanswered(entry.url, entry.key, entry.depth, entry.parent)
+    return dataclasses.replace(record, attempts=entry.attempt - 1, error=error)
+
+
+def _unanswered(url: str, key: str, depth: int, parent: str | None) -> PageRecord:
+    """A record with no HTTP answer: every field about the response empty."""
     return PageRecord(
-        url=entry.url,
-        key=entry.key,
+        url=url,
+        key=key,
         final_url=None,
         status=None,
-        depth=entry.depth,
-        parent=entry.parent,
+        depth=depth,
+        parent=parent,
         content_type=None,
         bytes=0,
         links=0,
         fetched_at=None,
         elapsed_ms=0.0,
-        attempts=entry.attempt - 1,
-        error=error,
+        attempts=0,
     )

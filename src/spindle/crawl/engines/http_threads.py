@@ -136,30 +136,28 @@ class _HeadResponse(http.client.HTTPResponse):
             self.will_close = True  # the body ends when the connection does
 
 
-class _WatchedHTTPConnection(HTTPConnection):
-    response_class = _HeadResponse
+class _Watched:
+    """Registers the connection's socket with the current fetch's watchdog deadline, both when
+    it is made and when a request starts on it (a reused connection)."""
+
+    sock: socket.socket | None
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
         _watch(sock)
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watch(self.sock)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
     response_class = _HeadResponse
 
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _watch(sock)
-        return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self.sock)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    response_class = _HeadResponse
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
