@@ -53,7 +53,8 @@ class CrawlConfig:
     ``collect_links`` puts every page's outlinks, with anchor texts, in its record.
     ``include``, ``exclude`` and ``no_parent`` are the URL filters
     (:mod:`spindle.crawl.core.filters`); ``report_scope`` makes every out-of-scope link a skip,
-    for the skips output.
+    for the skips output. ``keep_exchanges`` hands every answered fetch (retries and
+    robots.txt included) to the store in :attr:`Changes.exchanges`, for WARC and page store.
 
     Raises:
         ValueError: a setting is out of range (``InvalidURL``, a ValueError, for a bad seed).
@@ -81,6 +82,7 @@ class CrawlConfig:
     exclude: tuple[str, ...] = ()
     no_parent: bool = False
     report_scope: bool = False
+    keep_exchanges: bool = False
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     traps: TrapLimits = field(default_factory=TrapLimits)

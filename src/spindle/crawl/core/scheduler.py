@@ -309,6 +309,8 @@ class CrawlScheduler:
         del self._outstanding[fetch.id]
         host = handed[1]
         self._frontier.finish(host, now)
+        if self.config.keep_exchanges and isinstance(observation.outcome, Response):
+            self._changes.exchanges.append((fetch, observation.outcome))
         if fetch.kind is FetchKind.ROBOTS:
             self._observe_robots(host, fetch, observation.outcome, now)
         else:

@@ -45,6 +45,7 @@ __all__ = [
     "SkipReason",
     "TrapRule",
     "Wait",
+    "Wire",
 ]
 
 
@@ -201,12 +202,33 @@ them, repeated names kept."""
 
 
 @dataclass(frozen=True, slots=True)
+class Wire:
+    """One exchange as it went over the wire, kept only when the crawl archives it (WARC).
+
+    ``request_headers`` are the request's header fields as sent, in order, ``Host`` included;
+    ``target`` is the request target of the request line (``/path?query``). ``http_version``
+    (``HTTP/1.1``) and ``reason`` come from the status line; the response's header fields are
+    :attr:`Response.headers`. ``body`` is the body as received, before any Content-Encoding
+    was undone (chunked transfer framing removed); it stops where the fetcher stopped reading,
+    and ``complete`` says whether that was the end of the body.
+    """
+
+    target: str
+    request_headers: Headers
+    http_version: str
+    reason: str
+    body: bytes
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """Fact: the server answered with a final (non-1xx) status.
 
     ``body`` holds at most the fetch's ``max_bytes`` of the decoded body; ``truncated`` says the
     rest was not read. ``fetched_at`` is wall-clock time (seconds since the epoch) for the
-    record; ``elapsed`` is how long the fetch took.
+    record; ``elapsed`` is how long the fetch took. ``wire`` is the exchange as it went over
+    the wire, when the fetcher was asked to keep it.
     """
 
     status: int
@@ -215,6 +237,7 @@ class Response:
     elapsed: float
     fetched_at: float
     truncated: bool = False
+    wire: Wire | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any case), or None.
@@ -458,7 +481,9 @@ class Changes:
     ``discovered`` are newly admitted URLs; ``retried`` are URLs put back for another attempt
     (their ``attempt`` already counts it); ``skipped`` are URLs that will never be fetched,
     trap refusals included, so that a resumed crawl judges nothing twice; ``robots`` are the
-    robots.txt decisions reached.
+    robots.txt decisions reached. ``exchanges`` are the fetches that got an answer, page and
+    robots.txt alike, in the order they finished, when the crawl keeps them for its archives
+    (``CrawlConfig.keep_exchanges``); a page's exchange is in the same batch as its record.
     """
 
     records: list[PageRecord] = field(default_factory=list)
@@ -466,9 +491,17 @@ class Changes:
     retried: list[Entry] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     robots: list[RobotsDecision] = field(default_factory=list)
+    exchanges: list[tuple[Fetch, Response]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.discovered or self.retried or self.skipped or self.robots)
+        return bool(
+            self.records
+            or self.discovered
+            or self.retried
+            or self.skipped
+            or self.robots
+            or self.exchanges
+        )
 
     def extend(self, other: Changes) -> None:
         """Append ``other``'s changes after this batch's, keeping their order."""
@@ -477,6 +510,7 @@ class Changes:
         self.retried.extend(other.retried)
         self.skipped.extend(other.skipped)
         self.robots.extend(other.robots)
+        self.exchanges.extend(other.exchanges)
 
 
 @dataclass(frozen=True, slots=True)
