@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -54,6 +55,47 @@ class FiniteFloat(click.FloatRange):
         if not math.isfinite(number):  # FloatRange lets nan through
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
+
+
+_DURATION = re.compile(
+    r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?"
+)
+
+
+class Duration(click.ParamType[float, object]):
+    """A span of time: seconds (``90``, ``2.5``) or with units (``90s``, ``15m``, ``2h``,
+    ``1h30m``, ``1d``).
+
+    >>> Duration().convert("1h30m", None, None), Duration().convert("45", None, None)
+    (5400.0, 45.0)
+    """
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        text = str(value).strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = re.fullmatch(
+                r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?"
+                r"(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?",
+                text,
+            )
+            if not text or parts is None:
+                self.fail(
+                    f"{value!r} is not a duration (like 90, 90s, 15m, 2h or 1h30m)", param, ctx
+                )
+            seconds = sum(
+                float(amount) * unit
+                for amount, unit in zip(parts.groups(), (86400, 3600, 60, 1), strict=True)
+                if amount
+            )
+        if not (math.isfinite(seconds) and 0 < seconds <= 365 * 86400):
+            self.fail(f"{value!r} must be more than 0 and at most a year", param, ctx)
+        return seconds
 
 
 def default_output(seeds: Seeds) -> str:
@@ -234,6 +276,41 @@ def _silence_stdout() -> None:
     is_flag=True,
     help="Start afresh: replace an existing --out and discard its state.",
 )
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="REGEX",
+    help="Only crawl found URLs whose canonical form matches (repeatable; seeds always crawl).",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="REGEX",
+    help="Never crawl found URLs whose canonical form matches (repeatable).",
+)
+@click.option(
+    "--no-parent",
+    is_flag=True,
+    help="Stay under each seed's folder, as wget -np does.",
+)
+@click.option(
+    "--sitemaps",
+    is_flag=True,
+    help="Also read each host's sitemaps (robots.txt Sitemap: lines, /sitemap.xml) for URLs.",
+)
+@click.option(
+    "--max-time",
+    type=Duration(),
+    help="Stop cleanly after this long (90, 15m, 2h, 1h30m); the same command resumes.",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="One line per fetch on stderr (URL, status, ms, bytes)."
+)
+@click.option(
+    "--log-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Append one line per fetch to this file.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary.")
 @click.option("--summary-json", is_flag=True, help="Print the summary as JSON on stderr.")
 def crawl(
@@ -262,6 +339,13 @@ def crawl(
     state: Path | None,
     no_state: bool,
     overwrite: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    no_parent: bool,
+    sitemaps: bool,
+    max_time: float | None,
+    verbose: bool,
+    log_file: Path | None,
     quiet: bool,
     summary_json: bool,
 ) -> int:
@@ -296,6 +380,11 @@ def crawl(
             retries=retries,
             max_bytes=max_bytes,
             collect_links=collect_links,
+            include=include,
+            exclude=exclude,
+            no_parent=no_parent,
+            report_scope=skips is not None,
+            sitemaps=sitemaps,
             traps=TrapLimits(
                 max_url_length=max_url_length,
                 max_path_depth=max_path_depth,
@@ -317,8 +406,11 @@ def crawl(
         engine=engine,
         state=state,
         overwrite=overwrite,
-        progress=not quiet and sys.stderr.isatty(),
+        progress=not quiet and not verbose and sys.stderr.isatty(),
         credentials=given.credentials,
+        max_time=max_time,
+        verbose=verbose,
+        log_file=log_file,
     )
     summary = execute(config, options, quiet=quiet or summary_json)
     if summary_json:

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import enum
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -33,9 +34,10 @@ from rich.console import Console
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.scheduler import CrawlScheduler
-from spindle.crawl.core.values import Resumed
+from spindle.crawl.core.values import Observation, Resumed
 from spindle.crawl.engines.request import Credentials, FetchSettings
 from spindle.crawl.engines.turns import StopSignals
+from spindle.crawl.fetchlog import FetchLog
 from spindle.crawl.progress import LiveProgress
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink, open_output
@@ -72,6 +74,7 @@ class Engine(Protocol):
         workers: int,
         signals: StopSignals,
         on_tick: Callable[[], None] = ...,
+        on_observe: Callable[[Observation], None] = ...,
     ) -> None: ...
 
 
@@ -101,6 +104,8 @@ class RunOptions:
     resumed). ``overwrite`` allows a fresh crawl to replace existing outputs and discard an
     existing ``state``. ``credentials`` are HTTP Basic credentials by host key
     (``scheme://host[:port]``); they are sent to that host only and never written out.
+    ``max_time`` stops the run cleanly (resumable) after that many seconds. ``verbose`` logs
+    one line per fetch on stderr, ``log_file`` appends the same lines to a file.
     """
 
     out: str
@@ -111,6 +116,9 @@ class RunOptions:
     overwrite: bool = False
     progress: bool = False
     credentials: Mapping[str, Credentials] = field(default_factory=dict)
+    max_time: float | None = None
+    verbose: bool = False
+    log_file: Path | None = None
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -183,13 +191,20 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     """
     check_files(options)
     engine = load_engine(options.engine)  # before any signal can interrupt an import
+    log_file = options.log_file.open("a", encoding="utf-8") if options.log_file else None
     if options.overwrite:
         _remove_old(options)
     store: CrawlStore = SQLiteStore(options.state) if options.state else NullStore()
     scheduler = CrawlScheduler(config)
     signals = StopSignals()
     start = time.monotonic()
+    deadline = start + options.max_time if options.max_time is not None else None
+    timed_out = threading.Event()
     failure: RunFailure | None = None
+    fetch_log = FetchLog(
+        *([_to_stderr] if options.verbose else []),
+        *([lambda line: log_file.write(line + "\n")] if log_file is not None else []),
+    )
     try:
         resumed = store.open(crawl_identity(config))
         sinks = _open_sinks(options, store if resumed is not None else None)
@@ -206,14 +221,26 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         )
         try:
             with _signals_handled(signals), _ticker(scheduler, console, options, signals) as tick:
+
+                def on_tick() -> None:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        timed_out.set()
+                        signals.stop.set()
+                    tick()
+
                 engine(
                     scheduler,
                     writer,
                     settings=settings,
                     workers=options.workers,
                     signals=signals,
-                    on_tick=tick,
+                    on_tick=on_tick,
+                    on_observe=fetch_log.log if fetch_log else _ignore,
                 )
+            if not signals.abandon.is_set():
+                scheduler.finish()
+                if changes := scheduler.drain():
+                    writer.submit(changes)
         except WriterFailed as exc:
             failure = RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
         except Exception as exc:  # a broken invariant: stop cleanly, keep what was committed
@@ -222,10 +249,14 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             failure = _close(writer, sinks, failure)
     finally:
         store.close()
+        if log_file is not None:
+            log_file.close()
+    interrupted = signals.stop.is_set() or signals.abandon.is_set()
     return CrawlSummary(
         stats=scheduler.stats,
         elapsed=time.monotonic() - start,
-        interrupted=signals.stop.is_set() or signals.abandon.is_set(),
+        interrupted=interrupted and not timed_out.is_set(),
+        timed_out=timed_out.is_set(),
         resumed_pages=resumed.pages_done if resumed else 0,
         resumed_fetched=resumed.fetched if resumed else 0,
         queued=scheduler.queued,
@@ -233,6 +264,14 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         out=options.out,
         state=options.state,
     )
+
+
+def _ignore(observation: Observation) -> None:
+    """The observation hook when nothing is logged."""
+
+
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
 
 
 def _fresh_robots(resumed: Resumed, now: float) -> Resumed:

@@ -3,8 +3,8 @@
 =====  ===================================================================================
 code   meaning
 =====  ===================================================================================
-0      the crawl finished (or reached ``--max-pages``) and at least one URL got an HTTP
-       answer, in this run or an earlier one of the same crawl
+0      the crawl finished (or reached ``--max-pages`` or ``--max-time``) and at least one
+       URL got an HTTP answer, in this run or an earlier one of the same crawl
 1      nothing could be fetched: no URL got an HTTP answer (nothing listening, DNS or TLS
        failure, robots.txt unreachable, every seed refused); each seed's record says why
 2      bad usage: an option, a seed or a file was unusable; nothing was touched
@@ -60,6 +60,7 @@ class CrawlSummary:
     resumed_pages: int
     queued: int
     resumed_fetched: int = 0
+    timed_out: bool = False
     failure: RunFailure | None = None
     out: str | None = None
     state: Path | None = None
@@ -93,6 +94,9 @@ class CrawlSummary:
             if resumable:
                 return "interrupted (run the same command to resume)"
             return "interrupted (no state was kept: a rerun starts again)"
+        if self.timed_out:
+            again = "the same command resumes" if resumable else "no state was kept"
+            return f"stopped at the time limit, {self.queued} URLs still queued ({again})"
         if self.queued:
             return f"stopped at the page limit, {self.queued} URLs still queued"
         if self.stats.fetched + self.resumed_fetched == 0:
@@ -120,6 +124,7 @@ class CrawlSummary:
             "resumed_pages": self.resumed_pages,
             "queued": self.queued,
             "interrupted": self.interrupted,
+            "timed_out": self.timed_out,
             "out": self.out,
             "state_file": str(self.state) if self.state else None,
         }

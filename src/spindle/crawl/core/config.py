@@ -55,6 +55,8 @@ class CrawlConfig:
     (:mod:`spindle.crawl.core.filters`); ``report_scope`` makes every out-of-scope link a skip,
     for the skips output. ``keep_exchanges`` hands every answered fetch (retries and
     robots.txt included) to the store in :attr:`Changes.exchanges`, for WARC and page store.
+    ``sitemaps`` reads each host's sitemaps (robots.txt ``Sitemap:`` lines and
+    ``/sitemap.xml``) for more URLs, admitted at depth 1.
 
     Raises:
         ValueError: a setting is out of range (``InvalidURL``, a ValueError, for a bad seed).
@@ -83,6 +85,7 @@ class CrawlConfig:
     no_parent: bool = False
     report_scope: bool = False
     keep_exchanges: bool = False
+    sitemaps: bool = False
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     traps: TrapLimits = field(default_factory=TrapLimits)

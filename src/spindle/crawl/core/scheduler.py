@@ -38,6 +38,7 @@ from spindle.crawl.core.outcomes import (
     unfetched_record,
 )
 from spindle.crawl.core.robots import MAX_ROBOTS_BYTES, HostRobots, RobotsStatus
+from spindle.crawl.core.sitemaps import MAX_SITEMAP_BYTES, SitemapContent, parse_sitemap
 from spindle.crawl.core.urls import LinkResolver, Scope, canonicalize, host_key
 from spindle.crawl.core.values import (
     DONE,
@@ -52,6 +53,7 @@ from spindle.crawl.core.values import (
     FetchKind,
     FilterRule,
     Link,
+    Listing,
     Observation,
     Outcome,
     PageRecord,
@@ -98,8 +100,9 @@ class CrawlScheduler:
         self.config = config
         self.stats = CrawlStats()
         self._scope = Scope.from_seeds(config.scope, config.seeds)
+        self._resolver = LinkResolver(self._scope)
         self._extractor = LinkExtractor(
-            LinkResolver(self._scope),
+            self._resolver,
             collect_outlinks=config.collect_links,
             keep_outside=config.report_scope,
         )
@@ -115,6 +118,7 @@ class CrawlScheduler:
             config.traps, interval=interval, concurrency=config.host_concurrency
         )
         self._robots: dict[str, HostRobots] = {}
+        self._sitemap_hosts: set[str] = set()
         self._host_failures: Counter[str] = Counter()
         self._outstanding: dict[int, tuple[Fetch, str]] = {}
         self._last_id = 0
@@ -216,16 +220,18 @@ class CrawlScheduler:
             entry = self._take_allowed(ready, robots, now)
             if entry is not None:
                 frontier.start(ready, now)
-                self._pages_in_flight += 1
+                sitemap = entry.kind is FetchKind.SITEMAP
+                if not sitemap:
+                    self._pages_in_flight += 1
                 return self._hand_out(
                     ready,
-                    FetchKind.PAGE,
+                    entry.kind,
                     entry.url,
                     entry.key,
                     entry.depth,
                     entry.parent,
                     entry.attempt,
-                    self.config.max_bytes,
+                    MAX_SITEMAP_BYTES if sitemap else self.config.max_bytes,
                     entry.redirect_chain,
                 )
 
@@ -279,10 +285,15 @@ class CrawlScheduler:
     # -- facts ----------------------------------------------------------------------------------
 
     def prepare(self, fetch: Fetch, outcome: Outcome) -> Observation:
-        """Parse a page's HTML and digest its body: the expensive work, done off the scheduler's
-        thread. Safe to call from any thread; changes no scheduler state."""
-        if fetch.kind is not FetchKind.PAGE or not isinstance(outcome, Response):
+        """Parse a page's HTML (or a sitemap) and digest its body: the expensive work, done off
+        the scheduler's thread. Safe to call from any thread; changes no scheduler state."""
+        if fetch.kind is FetchKind.ROBOTS or not isinstance(outcome, Response):
             return Observation(fetch, outcome)
+        if fetch.kind is FetchKind.SITEMAP:
+            listing = None
+            if 200 <= outcome.status < 300:
+                listing = self._listing(fetch.url, parse_sitemap(outcome.body))
+            return Observation(fetch, outcome, listing=listing)
         page = None
         if 200 <= outcome.status < 300 and is_html(outcome.content_type, outcome.body):
             page = self._extractor.parse(
@@ -313,6 +324,8 @@ class CrawlScheduler:
             self._changes.exchanges.append((fetch, observation.outcome))
         if fetch.kind is FetchKind.ROBOTS:
             self._observe_robots(host, fetch, observation.outcome, now)
+        elif fetch.kind is FetchKind.SITEMAP:
+            self._observe_sitemap(observation, now)
         else:
             self._pages_in_flight -= 1
             self._observe_page(host, observation, now)
@@ -346,6 +359,51 @@ class CrawlScheduler:
             for entry in frontier.drain(host, now):
                 self._skip_disallowed(entry, robots)
         self._apply_crawl_delay(robots, now)
+        if robots.status is RobotsStatus.READY:
+            self._queue_sitemaps(robots, now)
+
+    # -- sitemaps ---------------------------------------------------------------------------------
+
+    def _listing(self, sitemap_url: str, content: SitemapContent) -> Listing:
+        """Resolve what a sitemap lists into links (off the scheduler's thread)."""
+        resolve = self._resolver.resolve_one
+        pages = [resolve(sitemap_url, url) for url in content.pages]
+        sitemaps = [resolve(sitemap_url, url) for url in content.sitemaps]
+        return Listing(
+            tuple(link for link in pages if link is not None),
+            tuple(link for link in sitemaps if link is not None),
+        )
+
+    def _queue_sitemaps(self, robots: HostRobots, now: float) -> None:
+        """Queue a host's sitemaps once: its robots.txt ``Sitemap:`` lines, and /sitemap.xml."""
+        host = robots.host
+        if not self.config.sitemaps or host in self._sitemap_hosts:
+            return
+        self._sitemap_hosts.add(host)
+        named = robots.rules.sitemaps if self.config.obey_robots else ()
+        for url in (*named, f"{host}/sitemap.xml"):
+            link = self._resolver.resolve_one(robots.url, url)
+            if link is not None:
+                entry = Entry(link.url, link.key, 0, robots.url, kind=FetchKind.SITEMAP)
+                self._admit(entry, now)
+
+    def _observe_sitemap(self, observation: Observation, now: float) -> None:
+        listing, fetch = observation.listing, observation.fetch
+        self._changes.read.append(fetch.key)
+        if listing is None:
+            return  # not there, or not answered: a sitemap is a hint, never an error
+        self.stats.sitemaps_read += 1
+        self.stats.sitemap_urls += len(listing.pages)
+        for link in listing.sitemaps:
+            self._admit(Entry(link.url, link.key, 0, fetch.url, kind=FetchKind.SITEMAP), now)
+        if self.config.max_depth < 1:
+            return
+        for link in listing.pages:
+            entry = Entry(link.url, link.key, 1, fetch.url)
+            if self._scope.allows(link.url):
+                self._admit(entry, now)
+            elif self.config.report_scope and self._frontier.mark_seen(link.key):
+                self._skip(entry, SkipReason.SCOPE)
 
     def _apply_crawl_delay(self, robots: HostRobots, now: float) -> None:
         asked = robots.rules.crawl_delay
@@ -461,6 +519,8 @@ class CrawlScheduler:
             self._skip_disallowed(entry, robots)
             return
         self._frontier.push(entry, now)
+        if not self.config.obey_robots and entry.kind is FetchKind.PAGE:
+            self._queue_sitemaps(robots, now)
 
     def _skip_disallowed(self, entry: Entry, robots: HostRobots) -> None:
         if robots.status is RobotsStatus.UNREACHABLE:

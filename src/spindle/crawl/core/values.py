@@ -32,6 +32,7 @@ __all__ = [
     "Headers",
     "Idle",
     "Link",
+    "Listing",
     "Observation",
     "Outcome",
     "Outlink",
@@ -50,10 +51,11 @@ __all__ = [
 
 
 class FetchKind(enum.Enum):
-    """Why a URL is fetched: a page of the crawl, or a host's robots.txt."""
+    """Why a URL is fetched: a page of the crawl, a host's robots.txt, or a sitemap."""
 
     PAGE = "page"
     ROBOTS = "robots"
+    SITEMAP = "sitemap"
 
 
 class ErrorKind(enum.Enum):
@@ -329,14 +331,24 @@ class ParsedPage:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """What a sitemap file lists: page URLs, and (for a sitemap index) more sitemaps."""
+
+    pages: tuple[Link, ...]
+    sitemaps: tuple[Link, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     """A fetch handed out by the core, its outcome and what was learnt from the body off the
-    scheduler's thread: for HTML pages the parsed page, for any body its SHA-1 (hex)."""
+    scheduler's thread: for HTML pages the parsed page, for any body its SHA-1 (hex), for a
+    sitemap what it lists."""
 
     fetch: Fetch
     outcome: Outcome
     page: ParsedPage | None = None
     sha1: str | None = None
+    listing: Listing | None = None
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -346,7 +358,8 @@ class Observation:
 class Entry:
     """A URL waiting in the frontier: ``url`` to request, ``key`` to deduplicate by.
 
-    ``attempt`` is the number of the next try (1 for a URL never tried).
+    ``attempt`` is the number of the next try (1 for a URL never tried). ``kind`` is PAGE, or
+    SITEMAP for a sitemap file to read for more URLs.
     """
 
     url: str
@@ -355,6 +368,7 @@ class Entry:
     parent: str | None
     attempt: int = 1
     redirect_chain: tuple[str, ...] = ()
+    kind: FetchKind = FetchKind.PAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +498,7 @@ class Changes:
     robots.txt decisions reached. ``exchanges`` are the fetches that got an answer, page and
     robots.txt alike, in the order they finished, when the crawl keeps them for its archives
     (``CrawlConfig.keep_exchanges``); a page's exchange is in the same batch as its record.
+    ``read`` are the keys of sitemaps fetched, which are done but have no record.
     """
 
     records: list[PageRecord] = field(default_factory=list)
@@ -492,6 +507,7 @@ class Changes:
     skipped: list[Skip] = field(default_factory=list)
     robots: list[RobotsDecision] = field(default_factory=list)
     exchanges: list[tuple[Fetch, Response]] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
@@ -501,6 +517,7 @@ class Changes:
             or self.skipped
             or self.robots
             or self.exchanges
+            or self.read
         )
 
     def extend(self, other: Changes) -> None:
@@ -511,6 +528,7 @@ class Changes:
         self.skipped.extend(other.skipped)
         self.robots.extend(other.robots)
         self.exchanges.extend(other.exchanges)
+        self.read.extend(other.read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,3 +567,5 @@ class CrawlStats:
     traps: Counter[TrapRule] = field(default_factory=Counter)
     filtered: Counter[FilterRule] = field(default_factory=Counter)
     capped_crawl_delays: dict[str, float] = field(default_factory=dict)
+    sitemaps_read: int = 0
+    sitemap_urls: int = 0

@@ -43,9 +43,10 @@ def run_async(
     workers: int,
     signals: StopSignals,
     on_tick: Callable[[], None] = lambda: None,
+    on_observe: Callable[[Observation], None] = lambda observation: None,
 ) -> None:
     """Run the crawl on a fresh event loop (same contract as ``run_threads``)."""
-    asyncio.run(_crawl(scheduler, writer, settings, workers, signals, on_tick))
+    asyncio.run(_crawl(scheduler, writer, settings, workers, signals, on_tick, on_observe))
 
 
 async def _crawl(
@@ -55,6 +56,7 @@ async def _crawl(
     workers: int,
     signals: StopSignals,
     on_tick: Callable[[], None],
+    on_observe: Callable[[Observation], None],
 ) -> None:
     fetcher = AsyncFetcher(settings)
     clock = time.monotonic
@@ -95,7 +97,9 @@ async def _crawl(
             )
             for task in finished:
                 tasks.discard(task)
-                scheduler.observe(task.result(), clock())
+                observation = task.result()
+                scheduler.observe(observation, clock())
+                on_observe(observation)
     finally:
         for task in tasks:
             task.cancel()

@@ -47,8 +47,10 @@ def run_threads(
     workers: int,
     signals: StopSignals,
     on_tick: Callable[[], None] = lambda: None,
+    on_observe: Callable[[Observation], None] = lambda observation: None,
 ) -> None:
-    """Run the crawl to completion, or until ``signals`` end it."""
+    """Run the crawl to completion, or until ``signals`` end it. ``on_tick`` runs every turn;
+    ``on_observe`` sees every observation, after the scheduler did."""
     fetcher = ThreadFetcher(settings)
     work: BoundedQueue[Fetch] = BoundedQueue(workers)
     parse: BoundedQueue[tuple[Fetch, Outcome]] = BoundedQueue(workers)
@@ -93,7 +95,7 @@ def run_threads(
         thread.start()
     finished = False
     try:
-        _loop(scheduler, writer, work, done, workers, signals, on_tick, failures)
+        _loop(scheduler, writer, work, done, workers, signals, on_tick, on_observe, failures)
         finished = scheduler.in_flight == 0
     finally:
         for queue in (work, parse, done):
@@ -112,13 +114,19 @@ def _loop(
     workers: int,
     signals: StopSignals,
     on_tick: Callable[[], None],
+    on_observe: Callable[[Observation], None],
     failures: list[BaseException],
 ) -> None:
     clock = time.monotonic
+
+    def observe(observation: Observation) -> None:
+        scheduler.observe(observation, clock())
+        on_observe(observation)
+
     while True:
         while True:
             try:
-                scheduler.observe(done.get_nowait(), clock())
+                observe(done.get_nowait())
             except QueueEmpty:
                 break
             except QueueClosed:
@@ -131,7 +139,7 @@ def _loop(
         for fetch in turn.fetches:
             work.put_nowait(fetch)  # room by construction: at most `workers` are outstanding
         try:
-            scheduler.observe(done.get(timeout=max(0.0, turn.wake - clock())), clock())
+            observe(done.get(timeout=max(0.0, turn.wake - clock())))
         except QueueTimeout:
             continue
         except QueueClosed:

@@ -26,6 +26,7 @@ from spindle.crawl.core.values import (
     Changes,
     Entry,
     ErrorKind,
+    FetchKind,
     RecordError,
     Resumed,
     RobotsDecision,
@@ -35,7 +36,7 @@ from spindle.crawl.store.base import StateInUse, StateMismatch, Stream
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS urls (
     state TEXT NOT NULL CHECK (state IN ('queued', 'done', 'skipped')),
     reason TEXT,
     attempt INTEGER NOT NULL DEFAULT 1,
-    chain BLOB
+    chain BLOB,
+    kind TEXT NOT NULL DEFAULT 'page'
 );
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY,
@@ -150,9 +152,17 @@ class SQLiteStore:
     def _load(self) -> Resumed:
         db = self._db
         queued = [
-            Entry(url, key, depth, parent, attempt, tuple(orjson.loads(chain)) if chain else ())
-            for key, url, depth, parent, attempt, chain in db.execute(
-                "SELECT key, url, depth, parent, attempt, chain FROM urls "
+            Entry(
+                url,
+                key,
+                depth,
+                parent,
+                attempt,
+                tuple(orjson.loads(chain)) if chain else (),
+                FetchKind(kind),
+            )
+            for key, url, depth, parent, attempt, chain, kind in db.execute(
+                "SELECT key, url, depth, parent, attempt, chain, kind FROM urls "
                 "WHERE state = 'queued' ORDER BY depth, rowid"
             )
         ]
@@ -190,9 +200,9 @@ class SQLiteStore:
         db.execute("BEGIN")
         try:
             db.executemany(
-                "INSERT OR IGNORE INTO urls (key, url, depth, parent, state) "
-                "VALUES (?, ?, ?, ?, 'queued')",
-                [(e.key, e.url, e.depth, e.parent) for e in changes.discovered],
+                "INSERT OR IGNORE INTO urls (key, url, depth, parent, state, kind) "
+                "VALUES (?, ?, ?, ?, 'queued', ?)",
+                [(e.key, e.url, e.depth, e.parent, e.kind.value) for e in changes.discovered],
             )
             db.executemany(
                 "UPDATE urls SET attempt = ?, chain = ? WHERE key = ?",
@@ -244,7 +254,8 @@ class SQLiteStore:
             )
             db.executemany(
                 "UPDATE urls SET state = 'done' WHERE key = ?",
-                [(r.key,) for r in changes.records if r.attempts > 0],
+                [(r.key,) for r in changes.records if r.attempts > 0]
+                + [(key,) for key in changes.read],
             )
             db.execute("COMMIT")
         except BaseException:
