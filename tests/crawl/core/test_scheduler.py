@@ -24,6 +24,7 @@ from spindle.crawl.core import (
     TrapRule,
     Wait,
 )
+from spindle.crawl.core.frontier import Lease, MemoryFrontier
 from spindle.crawl.core.values import RobotsDecision
 from tests.crawl.core.harness import Harness, failure, page, robots, status
 
@@ -447,3 +448,35 @@ def test_a_resumed_crawl_reuses_robots_decisions() -> None:
         (f"{A}/private", SkipReason.ROBOTS),
         ("http://b.test/", SkipReason.ROBOTS_UNREACHABLE),
     }
+
+
+def test_a_url_waiting_for_a_retry_counts_against_the_page_budget() -> None:
+    """The budget counted pages done and in flight, not those waiting to be retried, so a
+    crawl limited to two pages could write three records."""
+    site = {
+        f"{A}/": [page("/busy", "/c")],
+        f"{A}/busy": [status(503), page()],
+        f"{A}/c": [page()],
+    }
+    h = Harness(config(obey_robots=False, max_pages=2, max_depth=1, host_concurrency=1), site)
+    h.run()
+    assert [r.url for r in h.records] == [f"{A}/", f"{A}/busy"]
+    assert f"{A}/c" not in h.fetched()
+
+
+def test_a_slot_given_back_unused_does_not_delay_the_host() -> None:
+    """A slot taken for a URL robots.txt turns out to forbid is given back with its spacing."""
+    frontier = MemoryFrontier(TrapLimits(), interval=1.0, concurrency=1)
+    for path in ("/no", "/yes"):
+        entry = Entry(f"{A}{path}", f"{A}{path}", 0, None)
+        frontier.admit(entry)
+        frontier.push(entry, 0.0)
+    lease = frontier.take(0.0)
+    assert isinstance(lease, Lease)
+    frontier.putback(lease.host, lease.entry, 0.0)
+    frontier.release(lease.host, 0.0)
+    again = frontier.take(0.0)  # at once: the released slot left no spacing behind
+    assert isinstance(again, Lease)
+    assert again.entry.url == f"{A}/no"
+    frontier.finish(again.host, 0.5)
+    assert frontier.take(0.5) == Wait(1.0)  # a finished fetch does

@@ -2,8 +2,11 @@
 
 One interface (:class:`Frontier`), so that the frontier can live in memory, on disk or in a
 shared server while the crawl policy in the scheduler stays written once. Its verbs follow
-crawler-commons' URLFrontier: *admit/push* (PutURLs), *next_ready/pop* (GetURLs), *pause*
-and *block* (BlockQueueUntil), *set_interval* (SetDelay), *drain* (DeleteQueue).
+crawler-commons' URLFrontier: *admit/push* (PutURLs), *take* (GetURLs, with the lease it
+implies), *finish* and *complete* (acknowledging a URL), *pause* and *block*
+(BlockQueueUntil), *set_interval* (SetDelay), *drain* (DeleteQueue); and two things a frontier
+shared by many processes must own: the crawl-wide page budget (*charge*) and robots.txt
+decisions reached by other processes (*robots*, *share_robots*).
 
 Rules of :class:`MemoryFrontier`:
 
@@ -24,6 +27,7 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from spindle.crawl.core.config import TrapLimits
@@ -31,9 +35,9 @@ from spindle.crawl.core.errors import MisuseError
 from spindle.crawl.core.pacer import HostPace
 from spindle.crawl.core.traps import TrapGuard
 from spindle.crawl.core.urls import host_key
-from spindle.crawl.core.values import Entry, TrapRule, Wait
+from spindle.crawl.core.values import Entry, RobotsDecision, TrapRule, Wait
 
-__all__ = ["Admission", "Frontier", "MemoryFrontier"]
+__all__ = ["Admission", "Frontier", "Lease", "MemoryFrontier"]
 
 
 class Admission(enum.Enum):
@@ -43,8 +47,24 @@ class Admission(enum.Enum):
     SEEN = "seen"
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A fetch slot of ``host``, started, and the URL taken for it."""
+
+    host: str
+    entry: Entry
+
+
 class Frontier(Protocol):
-    """Where URLs wait. Owned by one thread; every time-dependent call takes ``now``."""
+    """Where URLs wait. Owned by one thread; every time-dependent call takes ``now``.
+
+    The fetch path: :meth:`take` picks a host that may fetch now, starts its fetch slot and
+    takes its next URL, in one step (a shared frontier must do it atomically, or two workers
+    could take one host's slot). The caller then fetches that URL and calls :meth:`finish`
+    when it is done; or takes another URL of the same host (:meth:`take_more`) when the
+    first may not be fetched; or puts the URL back (:meth:`putback`) and uses the slot for
+    the host's robots.txt; or gives the slot back unused (:meth:`release`).
+    """
 
     @property
     def queued(self) -> int:
@@ -53,7 +73,7 @@ class Frontier(Protocol):
 
     @property
     def in_flight(self) -> int:
-        """Fetches started and not yet finished, over all hosts."""
+        """Fetch slots started by this process and not yet finished, over all hosts."""
         ...
 
     @property
@@ -71,8 +91,11 @@ class Frontier(Protocol):
         False when it was seen already."""
         ...
 
-    def restore(self, seen: Iterable[tuple[str, str]], refused: Iterable[str]) -> None:
-        """Before a resumed crawl: (url, key) pairs admitted earlier and keys refused earlier."""
+    def restore(
+        self, seen: Iterable[tuple[str, str]], refused: Iterable[str], charged: int
+    ) -> None:
+        """Before a resumed crawl: (url, key) pairs admitted earlier, keys refused earlier,
+        and how many pages the budget was charged for."""
         ...
 
     def waiting(self) -> Iterator[Entry]:
@@ -87,21 +110,41 @@ class Frontier(Protocol):
         """Queue a URL again, to be taken no earlier than ``not_before``."""
         ...
 
-    def next_ready(self, now: float) -> str | Wait | None:
-        """The key of a host that may start a fetch now; else when one may; else None (no
-        host can fetch until a fetch finishes or a URL arrives)."""
+    def take(self, now: float, *, retries_only: bool = False) -> Lease | Wait | None:
+        """Start a fetch slot of a host that may fetch now and take its next URL (a due retry
+        first, else the shallowest queued URL); else when one may; else None (nothing can be
+        taken until a fetch finishes or a URL arrives). ``retries_only`` (once the page budget
+        is spent) offers retries alone; once asked for, it must be asked for from then on."""
         ...
 
-    def pop(self, host: str, now: float) -> Entry | None:
-        """Take the host's next URL: a due retry first, else the shallowest queued URL."""
+    def take_more(self, host: str, now: float) -> Entry | None:
+        """Take the next URL of ``host`` for the slot already started by :meth:`take`."""
         ...
 
-    def start(self, host: str, now: float) -> None:
-        """Record that a fetch for ``host`` starts now (it must be ready)."""
+    def putback(self, host: str, entry: Entry, now: float) -> None:
+        """Return a URL taken but not fetched to the front of its queue."""
+        ...
+
+    def release(self, host: str, now: float) -> None:
+        """Give back a slot started by :meth:`take` and never used for a fetch."""
         ...
 
     def finish(self, host: str, now: float) -> None:
-        """Record that a fetch for ``host`` ended."""
+        """Record that the fetch of a slot of ``host`` ended."""
+        ...
+
+    def complete(self, key: str) -> bool:
+        """Claim the result of URL ``key`` for this process, before its record is written.
+        False: another process of a shared crawl completed it already; drop this record."""
+        ...
+
+    def charge(self, limit: int | None) -> bool:
+        """Count one more page against the crawl-wide budget ``limit``; False, counting
+        nothing, when the budget is spent (``None``: no budget)."""
+        ...
+
+    def spent(self, limit: int | None) -> bool:
+        """Whether the crawl-wide budget ``limit`` is spent."""
         ...
 
     def block(self, host: str, until: float, now: float) -> None:
@@ -120,6 +163,14 @@ class Frontier(Protocol):
 
     def drain(self, host: str, now: float) -> list[Entry]:
         """Remove and return every URL waiting for ``host``."""
+        ...
+
+    def robots(self, host: str) -> RobotsDecision | None:
+        """A robots.txt decision for ``host`` shared by another process of the crawl."""
+        ...
+
+    def share_robots(self, decision: RobotsDecision) -> None:
+        """Offer a robots.txt decision to the other processes of the crawl."""
         ...
 
 
@@ -143,13 +194,16 @@ class _Host:
             f"in_flight={self.pace.in_flight} blocked_until={self.blocked_until:g}>"
         )
 
-    def ready_time(self, now: float) -> float | None:
+    def ready_time(self, now: float, retries_only: bool = False) -> float | None:
         if self.queued == 0 or self.blocked_until == math.inf:
+            return None
+        if retries_only and not self.retries:
             return None
         paced = self.pace.ready_at(now)
         if paced is None:
             return None
-        work = now if self.queued > len(self.retries) else self.retries[0][0]
+        new_waiting = self.queued > len(self.retries) and not retries_only
+        work = now if new_waiting else self.retries[0][0]
         return max(paced, work, self.blocked_until)
 
 
@@ -161,12 +215,13 @@ class MemoryFrontier:
     >>> frontier.admit(entry), frontier.admit(entry)
     (<Admission.NEW: 'new'>, <Admission.SEEN: 'seen'>)
     >>> frontier.push(entry, now=0.0)
-    >>> host = frontier.next_ready(now=0.0); host
-    'http://a.test'
-    >>> frontier.pop(host, now=0.0).url; frontier.start(host, now=0.0)
-    'http://a.test/'
+    >>> lease = frontier.take(now=0.0); lease.host, lease.entry.url
+    ('http://a.test', 'http://a.test/')
     >>> frontier
     <MemoryFrontier queued=0 in_flight=1 hosts=1 seen=1>
+    >>> frontier.finish(lease.host, now=0.5); frontier.push(entry, now=0.5)
+    >>> frontier.take(now=0.5)  # the host's interval is a second
+    Wait(until=1.0)
     """
 
     def __init__(self, traps: TrapLimits, *, interval: float, concurrency: int) -> None:
@@ -179,6 +234,8 @@ class MemoryFrontier:
         self._seq = 0
         self._queued = 0
         self._in_flight = 0
+        self._charged = 0
+        self._retries_only = False
 
     def __repr__(self) -> str:
         return (
@@ -217,12 +274,15 @@ class MemoryFrontier:
                 yield from queue
             yield from (entry for _, _, entry in sorted(host.retries))
 
-    def restore(self, seen: Iterable[tuple[str, str]], refused: Iterable[str]) -> None:
+    def restore(
+        self, seen: Iterable[tuple[str, str]], refused: Iterable[str], charged: int
+    ) -> None:
         for url, key in seen:
             if key not in self._seen:
                 self._seen.add(key)
                 self._traps.check(url)
         self._seen.update(refused)
+        self._charged = charged
 
     def push(self, entry: Entry, now: float) -> None:
         host = self._host(host_key(entry.url))
@@ -239,7 +299,10 @@ class MemoryFrontier:
         self._count(host, 1)
         self._schedule(host, now)
 
-    def next_ready(self, now: float) -> str | Wait | None:
+    def take(self, now: float, *, retries_only: bool = False) -> Lease | Wait | None:
+        if self._retries_only and not retries_only:
+            raise MisuseError("take() was asked for retries only before; it cannot go back")
+        self._retries_only = retries_only
         heap = self._heap
         while heap:
             when, _, host = heap[0]
@@ -250,37 +313,36 @@ class MemoryFrontier:
                 return Wait(when)
             heapq.heappop(heap)
             host.heap_time = None
-            ready = host.ready_time(now)
+            ready = host.ready_time(now, retries_only)
             if ready is None:
                 continue
             if ready > now:
                 self._push_heap(host, ready)
                 continue
-            # Off the heap until the caller's next call about this host reschedules it.
-            return host.key
+            host.pace.start(now)
+            self._in_flight += 1
+            entry = self._pop(host, now)
+            assert entry is not None  # ready_time() said a URL is due
+            return Lease(host.key, entry)
         return None
 
-    def pop(self, host: str, now: float) -> Entry | None:
-        state = self._known(host)
-        entry: Entry | None = None
-        if state.retries and state.retries[0][0] <= now:
-            entry = heapq.heappop(state.retries)[2]
-        else:
-            for queue in state.by_depth:
-                if queue:
-                    entry = queue.popleft()
-                    break
-        if entry is not None:
-            self._count(state, -1)
-        self._schedule(state, now)
-        return entry
+    def take_more(self, host: str, now: float) -> Entry | None:
+        return self._pop(self._known(host), now)
 
-    def start(self, host: str, now: float) -> None:
+    def putback(self, host: str, entry: Entry, now: float) -> None:
         state = self._known(host)
-        if state.blocked_until > now:
-            raise MisuseError(f"{host} is blocked until {state.blocked_until:g}, not ready")
-        state.pace.start(now)
-        self._in_flight += 1
+        if entry.attempt > 1:
+            self._seq += 1
+            heapq.heappush(state.retries, (now, self._seq, entry))
+        else:
+            state.by_depth[entry.depth].appendleft(entry)
+        self._count(state, 1)
+        self._schedule(state, now)
+
+    def release(self, host: str, now: float) -> None:
+        state = self._known(host)
+        state.pace.release()
+        self._in_flight -= 1
         self._schedule(state, now)
 
     def finish(self, host: str, now: float) -> None:
@@ -288,6 +350,24 @@ class MemoryFrontier:
         state.pace.finish()
         self._in_flight -= 1
         self._schedule(state, now)
+
+    def complete(self, key: str) -> bool:
+        return True  # one process: every result is its own
+
+    def charge(self, limit: int | None) -> bool:
+        if self.spent(limit):
+            return False
+        self._charged += 1
+        return True
+
+    def spent(self, limit: int | None) -> bool:
+        return limit is not None and self._charged >= limit
+
+    def robots(self, host: str) -> RobotsDecision | None:
+        return None  # one process: no decision comes from elsewhere
+
+    def share_robots(self, decision: RobotsDecision) -> None:
+        """One process: nobody to share with."""
 
     def block(self, host: str, until: float, now: float) -> None:
         state = self._known(host)
@@ -316,6 +396,20 @@ class MemoryFrontier:
 
     # -- internals --------------------------------------------------------------------------
 
+    def _pop(self, state: _Host, now: float) -> Entry | None:
+        entry: Entry | None = None
+        if state.retries and state.retries[0][0] <= now:
+            entry = heapq.heappop(state.retries)[2]
+        elif not self._retries_only:
+            for queue in state.by_depth:
+                if queue:
+                    entry = queue.popleft()
+                    break
+        if entry is not None:
+            self._count(state, -1)
+        self._schedule(state, now)
+        return entry
+
     def _host(self, key: str) -> _Host:
         host = self._hosts.get(key)
         if host is None:
@@ -334,7 +428,7 @@ class MemoryFrontier:
         self._queued += delta
 
     def _schedule(self, host: _Host, now: float) -> None:
-        ready = host.ready_time(now)
+        ready = host.ready_time(now, self._retries_only)
         if ready is not None and (host.heap_time is None or ready < host.heap_time):
             self._push_heap(host, ready)
 

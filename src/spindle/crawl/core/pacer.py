@@ -38,7 +38,7 @@ class HostPace:
     1.0
     """
 
-    __slots__ = ("concurrency", "in_flight", "interval", "next_start", "paused_until")
+    __slots__ = ("_undo", "concurrency", "in_flight", "interval", "next_start", "paused_until")
 
     def __init__(self, interval: float, concurrency: int) -> None:
         if not (math.isfinite(interval) and interval >= 0):
@@ -50,6 +50,7 @@ class HostPace:
         self.next_start = -math.inf
         self.paused_until = -math.inf
         self.in_flight = 0
+        self._undo: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -76,7 +77,20 @@ class HostPace:
         if ready > now:
             raise MisuseError(f"a fetch started at {now:g}, before it was allowed at {ready:g}")
         self.in_flight += 1
+        self._undo = (self.next_start, now + self.interval)
         self.next_start = now + self.interval
+
+    def release(self) -> None:
+        """Give back the slot of a start whose fetch never happened (its host had nothing
+        allowed to fetch): the start's spacing is undone if nothing else moved it since.
+
+        Raises:
+            MisuseError: nothing is in flight.
+        """
+        self.finish()
+        if self._undo is not None and self._undo[1] == self.next_start:
+            self.next_start = self._undo[0]
+        self._undo = None
 
     def finish(self) -> None:
         """Record that one in-flight fetch ended.

@@ -26,7 +26,7 @@ from collections import Counter
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.errors import MisuseError
-from spindle.crawl.core.frontier import Admission, Frontier, MemoryFrontier
+from spindle.crawl.core.frontier import Admission, Frontier, Lease, MemoryFrontier
 from spindle.crawl.core.links import LinkExtractor, is_html
 from spindle.crawl.core.outcomes import (
     HOST_PAUSE_STATUSES,
@@ -122,8 +122,8 @@ class CrawlScheduler:
         self._host_failures: Counter[str] = Counter()
         self._outstanding: dict[int, tuple[Fetch, str]] = {}
         self._last_id = 0
-        self._pages_in_flight = 0
         self._pages_done = 0
+        self._retrying = 0  # retries queued by this scheduler and not yet handed out
         self._phase = _Phase.NEW
         self._now = -math.inf
         self._changes = Changes()
@@ -155,7 +155,8 @@ class CrawlScheduler:
         """
         self._begin(now)
         self._pages_done = state.pages_done
-        self._frontier.restore(state.admitted, state.refused)
+        self._retrying = sum(1 for entry in state.queued if entry.attempt > 1)
+        self._frontier.restore(state.admitted, state.refused, state.pages_done + self._retrying)
         for decision in state.robots:
             robots = self._robots_of(decision.host)
             if self.config.obey_robots:
@@ -173,7 +174,7 @@ class CrawlScheduler:
     def finish(self) -> None:
         """Call once the run is over: when it stopped at ``max_pages``, every URL still queued
         becomes a ``budget`` skip in the next :meth:`drain` (they stay queued for a resume)."""
-        if not self._budget_spent():
+        if not self._frontier.spent(self.config.max_pages):
             return
         for entry in self._frontier.waiting():
             self._skip(entry, SkipReason.BUDGET)
@@ -205,52 +206,66 @@ class CrawlScheduler:
         if self._phase is _Phase.NEW:
             raise MisuseError("call start() or resume() before next_action()")
         self._tick(now)
-        if self._phase is _Phase.STOPPING or self._budget_spent():
-            return IDLE if self._outstanding else DONE
         frontier = self._frontier
         while True:
-            ready = frontier.next_ready(now)
-            if ready is None:
+            spent = frontier.spent(self.config.max_pages)
+            if self._phase is _Phase.STOPPING or (spent and not self._retrying):
                 return IDLE if self._outstanding else DONE
-            if isinstance(ready, Wait):
-                return ready
-            robots = self._robots[ready]
+            lease = frontier.take(now, retries_only=spent)
+            if lease is None:
+                return IDLE if self._outstanding else DONE
+            if isinstance(lease, Wait):
+                return lease
+            host, entry = lease.host, lease.entry
+            robots = self._robots_of(host)
+            if robots.status is RobotsStatus.UNKNOWN:
+                self._adopt_shared_robots(robots, now)
             if robots.needs_fetch:
-                return self._robots_fetch(ready, robots, now)
-            entry = self._take_allowed(ready, robots, now)
-            if entry is not None:
-                frontier.start(ready, now)
-                sitemap = entry.kind is FetchKind.SITEMAP
-                if not sitemap:
-                    self._pages_in_flight += 1
-                return self._hand_out(
-                    ready,
-                    entry.kind,
-                    entry.url,
-                    entry.key,
-                    entry.depth,
-                    entry.parent,
-                    entry.attempt,
-                    MAX_SITEMAP_BYTES if sitemap else self.config.max_bytes,
-                    entry.redirect_chain,
-                )
+                frontier.putback(host, entry, now)
+                return self._robots_fetch(host, robots, now)
+            fetch = self._fetch_for(lease, robots, now)
+            if fetch is not None:
+                return fetch
 
-    def _budget_spent(self) -> bool:
-        limit = self.config.max_pages
-        return limit is not None and self._pages_done + self._pages_in_flight >= limit
+    def _fetch_for(self, lease: Lease, robots: HostRobots, now: float) -> Fetch | None:
+        """Use a leased slot for the first URL of its host that robots.txt allows and the
+        budget pays for; None when there is none (the slot is given back)."""
+        frontier, host = self._frontier, lease.host
+        entry: Entry | None = lease.entry
+        while entry is not None and not robots.allows(entry.url):
+            self._skip_disallowed(entry, robots)  # queued before the host's robots.txt was known
+            entry = frontier.take_more(host, now)
+        if entry is None:
+            frontier.release(host, now)
+            return None
+        sitemap = entry.kind is FetchKind.SITEMAP
+        if not sitemap and entry.attempt == 1 and not frontier.charge(self.config.max_pages):
+            frontier.putback(host, entry, now)
+            frontier.release(host, now)
+            return None
+        if entry.attempt > 1:
+            self._retrying -= 1
+        return self._hand_out(
+            host,
+            entry.kind,
+            entry.url,
+            entry.key,
+            entry.depth,
+            entry.parent,
+            entry.attempt,
+            MAX_SITEMAP_BYTES if sitemap else self.config.max_bytes,
+            entry.redirect_chain,
+        )
 
-    def _take_allowed(self, host: str, robots: HostRobots, now: float) -> Entry | None:
-        """Pop the host's next URL that robots.txt allows, skipping the others (they were
-        queued before the host's robots.txt was known)."""
-        while (entry := self._frontier.pop(host, now)) is not None:
-            if robots.allows(entry.url):
-                return entry
-            self._skip_disallowed(entry, robots)
-        return None
+    def _adopt_shared_robots(self, robots: HostRobots, now: float) -> None:
+        """Take up a robots.txt decision another process of a shared crawl reached."""
+        decision = self._frontier.robots(robots.host)
+        if decision is not None:
+            robots.restore(decision)
+            self._apply_crawl_delay(robots, now)
 
     def _robots_fetch(self, host: str, robots: HostRobots, now: float) -> Fetch:
         url = robots.start()
-        self._frontier.start(host, now)
         self._frontier.block(host, math.inf, now)
         self.stats.robots_fetches += 1
         return self._hand_out(
@@ -327,7 +342,6 @@ class CrawlScheduler:
         elif fetch.kind is FetchKind.SITEMAP:
             self._observe_sitemap(observation, now)
         else:
-            self._pages_in_flight -= 1
             self._observe_page(host, observation, now)
 
     def drain(self) -> Changes:
@@ -354,7 +368,9 @@ class CrawlScheduler:
             return
         frontier.block(host, -math.inf, now)
         if robots.decided:
-            self._changes.robots.append(robots.decision(outcome.fetched_at))
+            decision = robots.decision(outcome.fetched_at)
+            self._changes.robots.append(decision)
+            frontier.share_robots(decision)
         if robots.status is RobotsStatus.UNREACHABLE:
             for entry in frontier.drain(host, now):
                 self._skip_disallowed(entry, robots)
@@ -457,6 +473,7 @@ class CrawlScheduler:
             fetch.url, fetch.key, fetch.depth, fetch.parent, fetch.attempt + 1, fetch.redirect_chain
         )
         self._changes.retried.append(again)
+        self._retrying += 1
         self._frontier.push_retry(again, now + delay, now)
 
     def _follow_redirect(self, observation: Observation, outcome: Response, now: float) -> None:
@@ -488,6 +505,8 @@ class CrawlScheduler:
         )
 
     def _record(self, record: PageRecord) -> None:
+        if not self._frontier.complete(record.key):
+            return  # another process of a shared crawl wrote this URL's record
         stats = self.stats
         stats.pages += 1
         if record.status is not None:
