@@ -69,9 +69,11 @@ section { margin: 28px 0; }
 .chart .tone-server rect { fill: var(--server); }
 .chart .tone-failed rect { fill: var(--failed); }
 .chart .tone-plain rect { fill: var(--plain); }
-table { border-collapse: collapse; width: 100%; font-size: 0.88rem; }
+table { border-collapse: collapse; width: 100%; font-size: 0.88rem; table-layout: fixed; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px;
-  border-bottom: 1px solid var(--rule); overflow-wrap: anywhere; }
+  border-bottom: 1px solid var(--rule); overflow-wrap: break-word; }
+col.rank { width: 3.5em; } col.ms { width: 7.5em; } col.code { width: 9em; }
+col.target { width: 27%; } col.problem { width: 22%; } col.anchor { width: 17%; }
 th { background: #f7fafc; font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tbody.broken { border-top: 2px solid #cbd5e0; }
@@ -198,7 +200,9 @@ def _slowest(overview: Overview) -> str:
     return (
         f'<section id="slowest">\n<h2>Slowest pages</h2>\n'
         f'<p class="muted">The {len(overview.slowest)} fetched URLs that took longest.</p>\n'
-        '<table id="slowest-table">\n<thead><tr><th class="num">#</th><th class="num">Time</th>'
+        '<table id="slowest-table">\n<colgroup><col class="rank"/><col class="ms"/>'
+        '<col class="code"/><col/></colgroup>\n'
+        '<thead><tr><th class="num">#</th><th class="num">Time</th>'
         f"<th>Status</th><th>URL</th></tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>\n"
         "</section>\n"
     )
@@ -220,7 +224,9 @@ def _broken(broken: tuple[BrokenLink, ...], links_collected: bool) -> Iterator[s
         yield '<p class="empty">No broken links.</p>\n</section>\n'
         return
     yield (
-        '<table id="broken-table">\n<thead><tr><th>Broken URL</th><th>Status</th>'
+        '<table id="broken-table">\n<colgroup><col class="target"/><col class="code"/>'
+        '<col class="problem"/><col/><col class="anchor"/></colgroup>\n'
+        "<thead><tr><th>Broken URL</th><th>Status</th>"
         "<th>Problem</th><th>Linked from</th><th>Anchor text</th></tr></thead>\n"
     )
     for item in broken:
