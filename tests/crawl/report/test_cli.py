@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from spindle.crawl.report import write_csv, write_html_report
-from tests.crawl.e2e import run_spindle
+from tests.crawl.e2e import run_spindle, spindle
 from tests.crawl.report.records import write_jsonl
 from tests.crawl.report.test_broken import _site
 
@@ -141,6 +141,12 @@ def test_usage_errors(records: Path) -> None:
     bad_format = run_spindle("report", str(records), "--format", "pdf")
     assert bad_format.returncode == 2
     assert "'pdf' is not one of 'html', 'csv'" in _one_line(bad_format.stderr)
+    title = run_spindle("report", str(records), "--format", "csv", "--title", "T")
+    assert title.returncode == 2
+    assert (
+        _one_line(title.stderr) == "spindle report: error: --title applies to the HTML report only"
+    )
+    assert _files(records.parent) == {"crawl.jsonl"}
 
 
 def test_help_shows_an_example_and_the_exit_codes() -> None:
@@ -151,3 +157,12 @@ def test_help_shows_an_example_and_the_exit_codes() -> None:
     assert "Exit codes:" in text
     assert "--overwrite" in text
     assert "report" in run_spindle("--help").stdout.decode()
+
+
+def test_a_closed_stdout_is_one_line(records: Path) -> None:
+    process = spindle("report", str(records), "--out", "-")
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the report is written
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert _one_line(err) == "spindle report: error: stdout: cannot write: Broken pipe"

@@ -73,6 +73,8 @@ def report(
     """
     if fmt is None:
         fmt = "csv" if out is not None and out.lower().endswith(".csv") else "html"
+    if title is not None and fmt != "html":
+        raise click.UsageError("--title applies to the HTML report only")
     destination = out if out is not None else str(records.with_suffix(f".{fmt}"))
     if destination != "-":
         _check_destination(Path(destination), records, overwrite=overwrite)
@@ -86,7 +88,8 @@ def report(
     except ReportInputError as exc:
         raise click.UsageError(str(exc)) from exc
     except OSError as exc:
-        raise click.UsageError(f"{destination}: cannot write: {exc.strerror}") from exc
+        where = "stdout" if destination == "-" else destination
+        raise click.UsageError(f"{where}: cannot write: {exc.strerror}") from exc
     where = "to stdout" if destination == "-" else destination
     links = "broken link" if broken == 1 else "broken links"
     click.echo(f"spindle report: wrote {where} ({rows:,} records, {broken:,} {links})", err=True)
