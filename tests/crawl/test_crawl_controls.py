@@ -126,3 +126,18 @@ def test_the_fetch_log_has_one_line_per_fetch(tmp_path: Path, site: FaultServer)
     )
     stderr_lines = [line for line in result.stderr.decode().splitlines() if "attempt=" in line]
     assert stderr_lines == lines
+
+
+def test_a_report_is_written_when_the_crawl_ends(tmp_path: Path, site: FaultServer) -> None:
+    site.route("/docs/a", page("/docs/", "/docs/gone"))
+    out, report = tmp_path / "out.jsonl", tmp_path / "report.html"
+    args = ["crawl", site.url("/docs/"), "--rate", "0", "--out", str(out), "--report", str(report)]
+    assert run_spindle(*args).returncode == 0
+    html = report.read_text()
+    broken = html[html.index('id="broken-links"') :]
+    assert site.url("/docs/gone") in broken
+    assert site.url("/docs/a") in broken  # the page that links to it
+    assert all(r["outlinks"] is not None for r in read_jsonl(out))  # --report implies --links
+    refused = run_spindle("crawl", site.url("/docs/"), "--out", "-", "--report", str(report))
+    assert refused.returncode == 2
+    assert "--report reads the records back from --out" in refused.stderr.decode()

@@ -260,6 +260,12 @@ def _silence_stdout() -> None:
     help="JSON Lines of every URL the crawl decided not to fetch, with the reason.",
 )
 @click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write an HTML report (charts, slowest pages, broken links and who links to them) "
+    "when the crawl ends; implies --links.",
+)
+@click.option(
     "--links",
     "collect_links",
     is_flag=True,
@@ -335,6 +341,7 @@ def crawl(
     max_url_length: int,
     out: str | None,
     skips: str | None,
+    report: Path | None,
     collect_links: bool,
     state: Path | None,
     no_state: bool,
@@ -379,7 +386,7 @@ def crawl(
             timeout=timeout,
             retries=retries,
             max_bytes=max_bytes,
-            collect_links=collect_links,
+            collect_links=collect_links or report is not None,
             include=include,
             exclude=exclude,
             no_parent=no_parent,
@@ -402,6 +409,7 @@ def crawl(
     options = RunOptions(
         out=out,
         skips=skips,
+        report=report,
         workers=workers,
         engine=engine,
         state=state,

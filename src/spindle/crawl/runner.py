@@ -104,12 +104,14 @@ class RunOptions:
     resumed). ``overwrite`` allows a fresh crawl to replace existing outputs and discard an
     existing ``state``. ``credentials`` are HTTP Basic credentials by host key
     (``scheme://host[:port]``); they are sent to that host only and never written out.
+    ``report`` is an HTML report written from ``out`` (a file) when the run ends.
     ``max_time`` stops the run cleanly (resumable) after that many seconds. ``verbose`` logs
     one line per fetch on stderr, ``log_file`` appends the same lines to a file.
     """
 
     out: str
     skips: str | None = None
+    report: Path | None = None
     workers: int = 16
     engine: str = "threads"
     state: Path | None = None
@@ -143,7 +145,10 @@ def check_files(options: RunOptions) -> None:
         RunRefused: the output would be overwritten without ``overwrite``, or ``state`` and
             ``out`` are the same file.
     """
-    named = [("--out", options.out), ("--skips", options.skips)]
+    if options.report is not None and options.out == "-":
+        raise RunRefused("--report reads the records back from --out: give --out a file")
+    report = str(options.report) if options.report is not None else None
+    named = [("--out", options.out), ("--skips", options.skips), ("--report", report)]
     files = [(flag, Path(path)) for flag, path in named if path not in (None, "-")]
     state = options.state
     if state is not None:
@@ -251,6 +256,8 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         store.close()
         if log_file is not None:
             log_file.close()
+    if options.report is not None and failure is None:
+        failure = _write_report(Path(options.out), options.report)
     interrupted = signals.stop.is_set() or signals.abandon.is_set()
     return CrawlSummary(
         stats=scheduler.stats,
@@ -264,6 +271,21 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         out=options.out,
         state=options.state,
     )
+
+
+def _write_report(records: Path, report: Path) -> RunFailure | None:
+    """Write the HTML report of the records so far (a resumed run writes it again, whole)."""
+    from spindle.crawl.report import ReportInputError, write_html_report
+
+    partial = report.with_name(report.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            write_html_report(records, out)
+        partial.replace(report)
+    except (OSError, ReportInputError) as exc:
+        partial.unlink(missing_ok=True)
+        return RunFailure(RunFailure.Kind.OUTPUT, f"the report could not be written: {exc}")
+    return None
 
 
 def _ignore(observation: Observation) -> None:
@@ -297,7 +319,7 @@ def _remove_old(options: RunOptions) -> None:
     if options.state is not None:
         for path in state_files(options.state):
             path.unlink(missing_ok=True)
-    for output in (options.out, options.skips):
+    for output in (options.out, options.skips, options.report):
         if output not in (None, "-") and Path(output).is_file():
             Path(output).unlink()
 
