@@ -119,16 +119,22 @@ class RecordWriter:
     def _run(self) -> None:
         try:
             for first in self._queue:
-                batch = Changes()
-                batch.extend(first)
-                while waiting := self._take_waiting():
-                    for changes in waiting:
-                        batch.extend(changes)
+                batch = self._merged(first)
+                del first
                 self._persist(batch)
-                del batch, first  # their bodies may be large
+                del batch  # while waiting for the next one, hold no bodies
         except BaseException as exc:  # the crawl must learn of any failure, and stop
             self._error = exc
             self._queue.close()
+
+    def _merged(self, first: Changes) -> Changes:
+        """``first`` and every batch waiting behind it, as one batch."""
+        batch = Changes()
+        batch.extend(first)
+        while waiting := self._take_waiting():
+            for changes in waiting:
+                batch.extend(changes)
+        return batch
 
     def _persist(self, batch: Changes) -> None:
         documents = [record.to_json() for record in batch.records]
