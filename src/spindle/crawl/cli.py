@@ -18,7 +18,7 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import click
 import orjson
@@ -79,15 +79,9 @@ class Duration(click.ParamType[float, object]):
         try:
             seconds = float(text)
         except ValueError:
-            parts = re.fullmatch(
-                r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?"
-                r"(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?",
-                text,
-            )
+            parts = _DURATION.fullmatch(text)
             if not text or parts is None:
-                self.fail(
-                    f"{value!r} is not a duration (like 90, 90s, 15m, 2h or 1h30m)", param, ctx
-                )
+                self.fail(f"{value!r} is not a duration (90, 90s, 15m, 2h, 1h30m)", param, ctx)
             seconds = sum(
                 float(amount) * unit
                 for amount, unit in zip(parts.groups(), (86400, 3600, 60, 1), strict=True)
@@ -96,6 +90,25 @@ class Duration(click.ParamType[float, object]):
         if not (math.isfinite(seconds) and 0 < seconds <= 365 * 86400):
             self.fail(f"{value!r} must be more than 0 and at most a year", param, ctx)
         return seconds
+
+
+_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def byte_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """A size in bytes: a whole number with an optional K, M or G (powers of 1024), at least 1K.
+
+    >>> byte_size(None, None, "500M"), byte_size(None, None, "1GiB")  # type: ignore[arg-type]
+    (524288000, 1073741824)
+    """
+    if value is None:
+        return None
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in _UNITS else ""
+    digits = text[: len(text) - len(unit)]
+    if not digits.isdigit() or int(digits) * _UNITS[unit] < 1024:
+        raise click.BadParameter(f"{value!r} is not a size of at least 1K (such as 1G, 500M)")
+    return int(digits) * _UNITS[unit]
 
 
 def default_output(seeds: Seeds) -> str:
@@ -278,6 +291,21 @@ def _silence_stdout() -> None:
 )
 @click.option("--no-state", is_flag=True, help="Keep no state: the crawl cannot be resumed.")
 @click.option(
+    "--warc",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write every exchange to this WARC 1.1 file (gzip per record when it ends in .gz).",
+)
+@click.option(
+    "--warc-max-size",
+    callback=byte_size,
+    help="Start a new numbered WARC file (PATH-00000.warc.gz, ...) past this size.",
+)
+@click.option(
+    "--save-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Save each 2xx body under DIR/HOST[_PORT]/path; records name the file.",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Start afresh: replace an existing --out and discard its state.",
@@ -345,6 +373,9 @@ def crawl(
     collect_links: bool,
     state: Path | None,
     no_state: bool,
+    warc: Path | None,
+    warc_max_size: int | None,
+    save_dir: Path | None,
     overwrite: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -363,6 +394,7 @@ def crawl(
       spindle crawl https://example.com/ --depth 1 --out pages.jsonl
       spindle crawl https://example.com/ --out pages.jsonl   # again: resumes
       spindle crawl https://example.com/ --out - | jq .url
+      spindle crawl https://example.com/ --warc site.warc.gz --save-dir site --out pages.jsonl
     """
     try:
         given = read_seeds(seeds, seeds_file)
@@ -372,6 +404,8 @@ def crawl(
         raise click.UsageError("give at least one SEED URL or --seeds-file")
     if state is not None and no_state:
         raise click.UsageError("--state and --no-state contradict each other")
+    if warc_max_size is not None and warc is None:
+        raise click.UsageError("--warc-max-size needs --warc")
     try:
         config = CrawlConfig(
             seeds=given.urls,
@@ -419,6 +453,9 @@ def crawl(
         max_time=max_time,
         verbose=verbose,
         log_file=log_file,
+        warc=warc,
+        warc_max_size=warc_max_size,
+        save_dir=save_dir,
     )
     summary = execute(config, options, quiet=quiet or summary_json)
     if summary_json:

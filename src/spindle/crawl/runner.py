@@ -42,7 +42,9 @@ from spindle.crawl.progress import LiveProgress
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
+from spindle.crawl.store.pages import PageStore
 from spindle.crawl.store.sqlite import SQLiteStore
+from spindle.crawl.store.warc import WarcArchive, crawl_info, warc_files
 from spindle.crawl.store.writer import RecordWriter, WriterFailed
 from spindle.crawl.summary import CrawlSummary, RunFailure
 
@@ -107,6 +109,9 @@ class RunOptions:
     ``report`` is an HTML report written from ``out`` (a file) when the run ends.
     ``max_time`` stops the run cleanly (resumable) after that many seconds. ``verbose`` logs
     one line per fetch on stderr, ``log_file`` appends the same lines to a file.
+    ``warc`` is a WARC file of every exchange (gzip per record for a name ending ``.gz``),
+    numbered files of about ``warc_max_size`` bytes when that is set; ``save_dir`` a
+    directory where each 2xx body is saved (:mod:`spindle.crawl.store.pages`).
     """
 
     out: str
@@ -121,6 +126,9 @@ class RunOptions:
     max_time: float | None = None
     verbose: bool = False
     log_file: Path | None = None
+    warc: Path | None = None
+    warc_max_size: int | None = None
+    save_dir: Path | None = None
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -150,6 +158,10 @@ def check_files(options: RunOptions) -> None:
     report = str(options.report) if options.report is not None else None
     named = [("--out", options.out), ("--skips", options.skips), ("--report", report)]
     files = [(flag, Path(path)) for flag, path in named if path not in (None, "-")]
+    if options.warc is not None:
+        rotating = options.warc_max_size is not None
+        found = [path for _, path in warc_files(options.warc, rotating=rotating)]
+        files += [("--warc", path) for path in found or [options.warc]]
     state = options.state
     if state is not None:
         files.append(("--state", state))
@@ -164,6 +176,21 @@ def check_files(options: RunOptions) -> None:
                 f"{path} exists and there is no crawl state to resume it from; "
                 f"pass --overwrite to replace it, or choose another {flag}"
             )
+    save_dir = options.save_dir
+    if save_dir is not None and not options.overwrite and not resumable and _has_entries(save_dir):
+        raise RunRefused(
+            f"{save_dir} holds files and there is no crawl state to resume it from; "
+            "pass --overwrite to save pages into it anyway, or choose another --save-dir"
+        )
+
+
+def _has_entries(directory: Path) -> bool:
+    try:
+        return any(directory.iterdir())
+    except NotADirectoryError:
+        return True
+    except OSError:
+        return False
 
 
 def holds_data(path: Path) -> bool:
@@ -199,6 +226,8 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     log_file = options.log_file.open("a", encoding="utf-8") if options.log_file else None
     if options.overwrite:
         _remove_old(options)
+    if options.warc is not None or options.save_dir is not None:
+        config = dataclasses.replace(config, keep_exchanges=True)
     store: CrawlStore = SQLiteStore(options.state) if options.state else NullStore()
     scheduler = CrawlScheduler(config)
     signals = StopSignals()
@@ -211,13 +240,18 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         *([lambda line: log_file.write(line + "\n")] if log_file is not None else []),
     )
     try:
-        resumed = store.open(crawl_identity(config))
+        resumed = store.open({**crawl_identity(config), **_archive_identity(options)})
         sinks = _open_sinks(options, store if resumed is not None else None)
+        try:
+            warc, pages = _open_archives(config, options, store, resumed=resumed is not None)
+        except BaseException:
+            _close_sinks(sinks, None)
+            raise
         if resumed is None:
             scheduler.start(start)
         else:
             scheduler.resume(_fresh_robots(resumed, time.time()), start)
-        writer = RecordWriter(store, sinks)
+        writer = RecordWriter(store, sinks, warc=warc, pages=pages)
         settings = FetchSettings(
             user_agent=config.user_agent,
             timeout=config.timeout,
@@ -252,6 +286,11 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             failure = RunFailure(RunFailure.Kind.INTERNAL, _describe(exc))
         finally:
             failure = _close(writer, sinks, failure)
+            try:
+                if warc is not None:
+                    warc.close()
+            except OSError as exc:
+                failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc))
     finally:
         store.close()
         if log_file is not None:
@@ -296,6 +335,35 @@ def _to_stderr(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
+def _archive_identity(options: RunOptions) -> dict[str, object]:
+    """Archives are part of a crawl: a resumed run without them, or with them only now, would
+    leave them missing pages. Only when one is on, so states of crawls without stay valid."""
+    identity: dict[str, object] = {}
+    if options.warc is not None:
+        identity["warc"] = {"max_size": options.warc_max_size}
+    if options.save_dir is not None:
+        identity["save_dir"] = True
+    return identity
+
+
+def _open_archives(
+    config: CrawlConfig, options: RunOptions, store: CrawlStore, *, resumed: bool
+) -> tuple[WarcArchive | None, PageStore | None]:
+    """Start the WARC output (cut back to the state's committed end on resume) and the page
+    store."""
+    warc = None
+    if options.warc is not None:
+        warc = WarcArchive(
+            options.warc,
+            info=crawl_info(config),
+            max_size=options.warc_max_size,
+            user_agent=config.user_agent,
+        )
+        warc.start(store.warc_mark(), resumed=resumed)
+    pages = PageStore(options.save_dir) if options.save_dir is not None else None
+    return warc, pages
+
+
 def _fresh_robots(resumed: Resumed, now: float) -> Resumed:
     """Keep the robots.txt decisions younger than RFC 9309's 24-hour cache limit (2.4)."""
     fresh = [d for d in resumed.robots if 0 <= now - d.fetched_at < ROBOTS_CACHE_SECONDS]
@@ -322,6 +390,9 @@ def _remove_old(options: RunOptions) -> None:
     for output in (options.out, options.skips, options.report):
         if output not in (None, "-") and Path(output).is_file():
             Path(output).unlink()
+    if options.warc is not None:  # a save dir is written into, never emptied
+        for _, path in warc_files(options.warc, rotating=options.warc_max_size is not None):
+            path.unlink()
 
 
 def _close(
@@ -331,6 +402,10 @@ def _close(
         writer.close()
     except WriterFailed as exc:
         failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
+    return _close_sinks(sinks, failure)
+
+
+def _close_sinks(sinks: dict[Stream, JsonlSink], failure: RunFailure | None) -> RunFailure | None:
     for sink in sinks.values():
         try:
             sink.close()

@@ -14,7 +14,7 @@ import pytest
 from spindle.crawl.core import Changes, Entry, ErrorKind, PageRecord, Skip, SkipReason, TrapRule
 from spindle.crawl.core.values import RobotsDecision
 from spindle.crawl.store import SQLiteStore, StateInUse, StateMismatch
-from spindle.crawl.store.base import Stream
+from spindle.crawl.store.base import Stream, WarcMark
 from spindle.crawl.store.jsonl import OutputMismatch, open_output, verify_and_repair
 
 IDENTITY = {"seeds": ["http://a.test/"], "scope": "host", "max_depth": 2, "obey_robots": True}
@@ -214,3 +214,33 @@ def test_robots_decisions_are_kept(tmp_path: Path) -> None:
     assert resumed is not None
     assert sorted(resumed.robots, key=lambda d: d.host) == kept
     again.close()
+
+
+def test_the_warc_mark_commits_with_its_batch(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    store.open(IDENTITY)
+    assert store.warc_mark() is None
+    store.save(Changes(records=[record(f"{A}/")]), lines([b"{}"], []), WarcMark(0, 1234))
+    with pytest.raises(ValueError, match="zip"):  # a batch that fails keeps the old mark
+        store.save(Changes(records=[record(f"{A}/b")]), lines([], []), WarcMark(1, 99))
+    store.save(Changes(), lines([], []))  # a batch without a mark keeps it too
+    store.close()
+    again = SQLiteStore(tmp_path / "s.sqlite")
+    assert again.open(IDENTITY) is not None
+    assert again.warc_mark() == WarcMark(0, 1234)
+    again.close()
+
+
+def test_a_state_of_the_previous_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("identity", orjson.dumps(IDENTITY).decode()), ("schema", "2")],
+        )
+    db.close()
+    store = SQLiteStore(path)
+    with pytest.raises(StateMismatch, match="state format 2, this version reads 3"):
+        store.open(IDENTITY)
+    store.close()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Generator, Mapping
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from spindle.crawl.core.values import Changes, Resumed
 
-__all__ = ["CrawlStore", "StateError", "StateInUse", "StateMismatch", "Stream"]
+__all__ = ["CrawlStore", "StateError", "StateInUse", "StateMismatch", "Stream", "WarcMark"]
 
 
 class Stream(enum.Enum):
@@ -23,6 +23,14 @@ class Stream(enum.Enum):
 
     RECORDS = "records"
     SKIPS = "skips"
+
+
+class WarcMark(NamedTuple):
+    """Where the WARC output ends once a batch is committed: the file's number (0 without
+    rotation) and the byte offset just past the batch's last record."""
+
+    file: int
+    offset: int
 
 
 class StateError(Exception):
@@ -49,9 +57,18 @@ class CrawlStore(Protocol):
         """
         ...
 
-    def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
+    def save(
+        self, changes: Changes, lines: Mapping[Stream, list[bytes]], warc: WarcMark | None = None
+    ) -> None:
         """Apply one batch atomically; ``lines`` are the encoded records and skips, in order
-        (one line per record of ``changes.records``, per skip of ``changes.skipped``)."""
+        (one line per record of ``changes.records``, per skip of ``changes.skipped``);
+        ``warc`` is where the WARC output ends with this batch's records, kept in the same
+        transaction."""
+        ...
+
+    def warc_mark(self) -> WarcMark | None:
+        """Where the WARC output ended at the last committed batch; None when no batch with a
+        WARC mark was committed."""
         ...
 
     def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 
 from spindle.crawl.core.values import Changes, Resumed
-from spindle.crawl.store.base import Stream
+from spindle.crawl.store.base import Stream, WarcMark
 
 __all__ = ["NullStore"]
 
@@ -17,8 +17,14 @@ class NullStore:
         """Always a fresh crawl."""
         return None
 
-    def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
+    def save(
+        self, changes: Changes, lines: Mapping[Stream, list[bytes]], warc: WarcMark | None = None
+    ) -> None:
         """Nothing to keep."""
+
+    def warc_mark(self) -> WarcMark | None:
+        """Nothing was kept."""
+        return None
 
     def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:
         """No lines are kept."""

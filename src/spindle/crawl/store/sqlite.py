@@ -4,7 +4,8 @@ Tables: ``meta`` (the crawl's identity and the schema version), ``urls`` (every 
 judged, by canonical key: queued with its next attempt and redirect chain, done, or skipped
 with the reason, trap refusals included), ``records`` and ``skips`` (each output line,
 numbered in output order), and ``robots`` (each host's robots.txt decision, with the file
-read, so a resumed crawl need not fetch it again). One connection, owned by the writer
+read, so a resumed crawl need not fetch it again), and ``warc`` (one row: the WARC file and
+offset where the last committed batch's records end). One connection, owned by the writer
 thread; each batch is one transaction, so after a crash (even ``kill -9``) the file holds
 exactly the batches that committed.
 
@@ -32,7 +33,7 @@ from spindle.crawl.core.values import (
     RobotsDecision,
     SkipReason,
 )
-from spindle.crawl.store.base import StateInUse, StateMismatch, Stream
+from spindle.crawl.store.base import StateInUse, StateMismatch, Stream, WarcMark
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -66,6 +67,11 @@ CREATE TABLE IF NOT EXISTS robots (
     reason_kind TEXT,
     reason_message TEXT,
     fetched_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS warc (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    file INTEGER NOT NULL,
+    offset INTEGER NOT NULL
 );
 """
 
@@ -194,7 +200,9 @@ class SQLiteStore:
             robots=robots,
         )
 
-    def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
+    def save(
+        self, changes: Changes, lines: Mapping[Stream, list[bytes]], warc: WarcMark | None = None
+    ) -> None:
         """Apply one batch in one transaction."""
         db = self._db
         db.execute("BEGIN")
@@ -257,12 +265,19 @@ class SQLiteStore:
                 [(r.key,) for r in changes.records if r.attempts > 0]
                 + [(key,) for key in changes.read],
             )
+            if warc is not None:
+                db.execute("INSERT OR REPLACE INTO warc VALUES (1, ?, ?)", warc)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         self._next[Stream.RECORDS] += len(changes.records)
         self._next[Stream.SKIPS] += len(changes.skipped)
+
+    def warc_mark(self) -> WarcMark | None:
+        """The WARC file and offset saved with the last committed batch."""
+        row = self._db.execute("SELECT file, offset FROM warc").fetchone()
+        return None if row is None else WarcMark(int(row[0]), int(row[1]))
 
     def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:
         """Yield the saved lines of ``stream`` from position ``start`` on."""

@@ -5,6 +5,12 @@ transaction, and only then appends the records to the outputs. Batching falls ou
 queue: while one batch is being committed, the next ones accumulate. A failure to write (a
 full disk, a closed pipe) stops the writer; the next submit raises :class:`WriterFailed`, and
 the state holds every batch committed before it, so the crawl can be resumed.
+
+The archives come before the commit, the line outputs after it. For each batch the writer
+saves the 2xx bodies in the page store (each record then names its file in a ``file``
+field, so the state's line and the output's line are one), appends the exchanges to the WARC
+and flushes it, and only then commits the state with the WARC's new end: a committed record's
+file always exists, and a resumed crawl cuts the WARC back to what was committed.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from collections.abc import Mapping
 
 import orjson
 
-from spindle.crawl.core.values import Changes
+from spindle.crawl.core.values import Changes, FetchKind, PageRecord, Response
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink
+from spindle.crawl.store.pages import PageStore
+from spindle.crawl.store.warc import WarcArchive
 from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueFull, QueueTimeout
 
 __all__ = ["RecordWriter", "WriterFailed"]
@@ -34,13 +42,28 @@ class WriterFailed(RuntimeError):
 
 
 class RecordWriter:
-    """Persists batches of :class:`Changes` on a background thread, in submission order."""
+    """Persists batches of :class:`Changes` on a background thread, in submission order.
+
+    ``warc`` and ``pages`` are the archives, written before each commit (both are started by
+    the caller and used by this thread only; the caller closes ``warc``).
+    """
 
     def __init__(
-        self, store: CrawlStore, sinks: Mapping[Stream, JsonlSink], *, capacity: int = 256
+        self,
+        store: CrawlStore,
+        sinks: Mapping[Stream, JsonlSink],
+        *,
+        capacity: int = 256,
+        warc: WarcArchive | None = None,
+        pages: PageStore | None = None,
     ) -> None:
         self._store = store
         self._sinks = dict(sinks)
+        self._warc = warc
+        self._pages = pages
+        # The only place that holds batches, and with them the exchanges' bodies when the
+        # crawl archives: at most ``capacity`` batches wait here, and each is dropped once
+        # written, so the archives add no buffering of their own.
         self._queue: BoundedQueue[Changes] = BoundedQueue(capacity)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="spindle-writer", daemon=True)
@@ -96,21 +119,57 @@ class RecordWriter:
     def _run(self) -> None:
         try:
             for first in self._queue:
-                batch = Changes()
-                batch.extend(first)
-                while waiting := self._take_waiting():
-                    for changes in waiting:
-                        batch.extend(changes)
-                lines = {
-                    Stream.RECORDS: [orjson.dumps(record.to_json()) for record in batch.records],
-                    Stream.SKIPS: [orjson.dumps(skip.to_json()) for skip in batch.skipped],
-                }
-                self._store.save(batch, lines)
-                for stream, sink in self._sinks.items():
-                    sink.write(lines[stream])
+                batch = self._merged(first)
+                del first
+                self._persist(batch)
+                del batch  # while waiting for the next one, hold no bodies
         except BaseException as exc:  # the crawl must learn of any failure, and stop
             self._error = exc
             self._queue.close()
+
+    def _merged(self, first: Changes) -> Changes:
+        """``first`` and every batch waiting behind it, as one batch."""
+        batch = Changes()
+        batch.extend(first)
+        while waiting := self._take_waiting():
+            for changes in waiting:
+                batch.extend(changes)
+        return batch
+
+    def _persist(self, batch: Changes) -> None:
+        documents = [record.to_json() for record in batch.records]
+        if self._pages is not None:
+            for document, file in zip(documents, self._save_pages(batch), strict=True):
+                document["file"] = file
+        lines = {
+            Stream.RECORDS: [orjson.dumps(document) for document in documents],
+            Stream.SKIPS: [orjson.dumps(skip.to_json()) for skip in batch.skipped],
+        }
+        mark = None if self._warc is None else self._warc.write(batch.exchanges)
+        self._store.save(batch, lines, mark)
+        for stream, sink in self._sinks.items():
+            sink.write(lines[stream])
+
+    def _save_pages(self, batch: Changes) -> list[str | None]:
+        """Save the body of each 2xx record's response; the file of each record, or None."""
+        assert self._pages is not None
+        answers = {
+            (fetch.key, fetch.attempt): response
+            for fetch, response in batch.exchanges
+            if fetch.kind is FetchKind.PAGE
+        }
+        return [self._save_page(record, answers) for record in batch.records]
+
+    def _save_page(
+        self, record: PageRecord, answers: Mapping[tuple[str, int], Response]
+    ) -> str | None:
+        assert self._pages is not None
+        if record.status is None or not 200 <= record.status < 300:
+            return None
+        response = answers.get((record.key, record.attempts))
+        if response is None:  # the core puts a page's exchange in its record's batch
+            raise RuntimeError(f"no exchange for the record of {record.url} in its batch")
+        return self._pages.save(record.url, response.body)
 
     def _take_waiting(self) -> list[Changes]:
         taken = []
