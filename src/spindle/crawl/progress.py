@@ -89,6 +89,8 @@ def print_summary(summary: CrawlSummary, console: Console) -> None:
         table.add_row("records", "stdout" if summary.out == "-" else summary.out)
     if summary.state is not None:
         table.add_row("state file", str(summary.state))
+    for what, where in summary.outputs:
+        table.add_row(what, where)
     console.print(table)
 
 

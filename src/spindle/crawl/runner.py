@@ -309,7 +309,19 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         failure=failure,
         out=options.out,
         state=options.state,
+        outputs=_outputs(options),
     )
+
+
+def _outputs(options: RunOptions) -> tuple[tuple[str, str], ...]:
+    named = [
+        ("skips", options.skips),
+        ("report", options.report),
+        ("warc", options.warc),
+        ("pages saved in", options.save_dir),
+        ("fetch log", options.log_file),
+    ]
+    return tuple((what, str(where)) for what, where in named if where is not None)
 
 
 def _write_report(records: Path, report: Path) -> RunFailure | None:

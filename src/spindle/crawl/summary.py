@@ -52,7 +52,8 @@ class RunFailure:
 
 @dataclass(frozen=True, slots=True)
 class CrawlSummary:
-    """The outcome of one run of a crawl."""
+    """The outcome of one run of a crawl. ``outputs`` names the other files it wrote, as
+    (what, where) pairs: skips, report, WARC, page store, log."""
 
     stats: CrawlStats
     elapsed: float
@@ -64,6 +65,7 @@ class CrawlSummary:
     failure: RunFailure | None = None
     out: str | None = None
     state: Path | None = None
+    outputs: tuple[tuple[str, str], ...] = ()
 
     @property
     def pages_per_second(self) -> float:
@@ -127,6 +129,7 @@ class CrawlSummary:
             "timed_out": self.timed_out,
             "out": self.out,
             "state_file": str(self.state) if self.state else None,
+            "outputs": dict(self.outputs),
         }
 
 
