@@ -281,7 +281,11 @@ class CrawlScheduler:
     def prepare(self, fetch: Fetch, outcome: Outcome) -> Observation:
         """Parse a page's HTML and digest its body: the expensive work, done off the scheduler's
         thread. Safe to call from any thread; changes no scheduler state."""
-        if fetch.kind is not FetchKind.PAGE or not isinstance(outcome, Response):
+        if (
+            fetch.kind is not FetchKind.PAGE
+            or not isinstance(outcome, Response)
+            or outcome.body_skipped  # nothing was downloaded: nothing to digest or parse
+        ):
             return Observation(fetch, outcome)
         page = None
         if 200 <= outcome.status < 300 and is_html(outcome.content_type, outcome.body):
