@@ -25,6 +25,7 @@ from rich.console import Console
 
 from spindle.crawl.core.config import DEFAULT_USER_AGENT, CrawlConfig, TrapLimits
 from spindle.crawl.core.urls import ScopeRule
+from spindle.crawl.http_options import INSECURE_WARNING, HttpOptionError, HttpOptions, http_controls
 from spindle.crawl.progress import print_summary
 from spindle.crawl.runner import ENGINES, RunOptions, RunRefused, holds_data, run_crawl
 from spindle.crawl.seeds import SeedError, Seeds, read_seeds
@@ -207,6 +208,7 @@ def _silence_stdout() -> None:
     type=click.IntRange(min=16),
     help="Trap guard: characters per URL.",
 )
+@http_controls
 @click.option(
     "--out",
     help="JSON Lines records: a file, or '-' for stdout. "
@@ -264,6 +266,7 @@ def crawl(
     overwrite: bool,
     quiet: bool,
     summary_json: bool,
+    http: HttpOptions,
 ) -> int:
     """Crawl from SEED URLs, politely: robots.txt, per-host rate and connection limits.
 
@@ -281,6 +284,10 @@ def crawl(
         raise click.UsageError("give at least one SEED URL or --seeds-file")
     if state is not None and no_state:
         raise click.UsageError("--state and --no-state contradict each other")
+    try:
+        credentials = http.with_seed_credentials(given.credentials)
+    except HttpOptionError as exc:
+        raise click.UsageError(str(exc)) from exc
     try:
         config = CrawlConfig(
             seeds=given.urls,
@@ -318,8 +325,11 @@ def crawl(
         state=state,
         overwrite=overwrite,
         progress=not quiet and sys.stderr.isatty(),
-        credentials=given.credentials,
+        credentials=credentials,
+        http=http,
     )
+    if not http.verify:
+        click.echo(INSECURE_WARNING, err=True)
     summary = execute(config, options, quiet=quiet or summary_json)
     if summary_json:
         click.echo(orjson.dumps(summary.to_json()).decode(), err=True)

@@ -36,6 +36,7 @@ from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.values import Resumed
 from spindle.crawl.engines.request import Credentials, FetchSettings
 from spindle.crawl.engines.turns import StopSignals
+from spindle.crawl.http_options import HttpOptions
 from spindle.crawl.progress import LiveProgress
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink, open_output
@@ -101,6 +102,7 @@ class RunOptions:
     resumed). ``overwrite`` allows a fresh crawl to replace existing outputs and discard an
     existing ``state``. ``credentials`` are HTTP Basic credentials by host key
     (``scheme://host[:port]``); they are sent to that host only and never written out.
+    ``http`` holds the other HTTP controls (headers, accepted types, cookies, proxies, TLS).
     """
 
     out: str
@@ -111,6 +113,7 @@ class RunOptions:
     overwrite: bool = False
     progress: bool = False
     credentials: Mapping[str, Credentials] = field(default_factory=dict)
+    http: HttpOptions = field(default_factory=HttpOptions)
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -203,6 +206,12 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             timeout=config.timeout,
             pool_size=options.workers,
             credentials=options.credentials,
+            headers=options.http.headers,
+            accept_types=options.http.accept_types,
+            cookies=options.http.cookies,
+            proxies=options.http.proxies,
+            ca_file=options.http.ca_file,
+            verify=options.http.verify,
         )
         try:
             with _signals_handled(signals), _ticker(scheduler, console, options, signals) as tick:
