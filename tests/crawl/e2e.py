@@ -50,21 +50,44 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
 
 
+# The crawl reads these; tests talk to 127.0.0.1 only, whatever the machine's settings.
+_MACHINE_SETTINGS = frozenset(
+    {
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+        "REQUEST_METHOD",
+        "SSL_CERT_FILE",
+    }
+)
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without the proxy and CA variables, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _MACHINE_SETTINGS}
+    return {**env, "PYTHONUNBUFFERED": "1", **(extra or {})}
+
+
 def spindle(*args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "spindle", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env,
+        env=child_environment(),
         **kwargs,
     )
 
 
-def run_spindle(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run_spindle(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "spindle", *args],
         capture_output=True,
         timeout=timeout,
         check=False,
+        env=child_environment(env),
     )

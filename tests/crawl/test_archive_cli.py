@@ -9,6 +9,7 @@ no ``Content-Encoding``; each case is asserted exactly.
 from __future__ import annotations
 
 import collections
+import gzip
 import signal
 import threading
 from pathlib import Path
@@ -240,3 +241,36 @@ def test_rotation_over_a_crawl(tmp_path: Path) -> None:
         assert path.stat().st_size < 4096 + 20_000  # closed at the first exchange past 4K
         targets += [_target(r) for r in records if r.type == "response"]
     assert collections.Counter(targets) == collections.Counter(fetched)
+
+
+def test_credentials_and_cookies_never_reach_the_warc(tmp_path: Path) -> None:
+    """Request records carry what was sent, less Authorization and the user's cookies."""
+    with FaultServer() as server:
+        server.route("/", page("/next"))
+        server.route("/next", page())
+        cookies = tmp_path / "cookies.txt"
+        cookies.write_text("127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tc00kie-v4lue\n")
+        warc = tmp_path / "x.warc.gz"
+        seed = server.url("/").replace("http://", "http://ann:s3cret-pw@")
+        result = run_spindle(
+            "crawl",
+            seed,
+            "--rate",
+            "0",
+            "--cookies",
+            str(cookies),
+            "--warc",
+            str(warc),
+            "--out",
+            str(tmp_path / "out.jsonl"),
+        )
+        assert result.returncode == 0, result.stderr.decode()
+        assert server.log[-1].headers["Cookie"] == "session=c00kie-v4lue"  # it was sent
+        records = check_warc(warc)
+        requests = [r for r in records if r.type == "request"]
+        assert len(requests) == 3  # robots.txt, /, /next
+        assert all(r.http_header("Cookie") is None for r in requests)
+        assert all(r.http_header("Authorization") is None for r in requests)
+        everything = gzip.decompress(warc.read_bytes())
+        for secret in (b"s3cret-pw", b"c00kie-v4lue", b"YW5uOnMzY3JldC1wdw=="):
+            assert secret not in everything

@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.crawl.e2e import read_jsonl, run_spindle, spindle
+from tests.crawl.e2e import child_environment, read_jsonl, run_spindle, spindle
 from tests.support.faultserver import FaultServer, delayed, page
 
 PAGES = 60
@@ -125,7 +125,11 @@ def test_dns_failure_exits_1_with_the_reason(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     argv = ["unshare", "-n", sys.executable, "-m", "spindle", "crawl", "http://spindle.test/"]
     result = subprocess.run(
-        [*argv, "--out", str(out), "--retries", "0"], capture_output=True, timeout=60, check=False
+        [*argv, "--out", str(out), "--retries", "0"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env=child_environment(),
     )
     assert result.returncode == 1, result.stderr.decode()
     (record,) = read_jsonl(out)
@@ -208,6 +212,7 @@ def test_records_go_to_stdout_when_it_is_a_pipe(tmp_path: Path, site: FaultServe
         cwd=tmp_path,
         timeout=60,
         check=False,
+        env=child_environment(),
     )
     assert result.returncode == 0
     urls = [orjson.loads(line)["url"] for line in result.stdout.splitlines()]
@@ -235,6 +240,7 @@ def test_records_go_to_a_named_file_when_stdout_is_a_terminal(
             stdout=terminal,
             stderr=subprocess.PIPE,
             cwd=tmp_path,
+            env=child_environment(),
         )
         _, err = proc.communicate(timeout=60)
     finally:

@@ -14,6 +14,13 @@ and the connection is closed afterwards. The byte-level faults (``verbatim``, th
 Every wait inside the server (latency, drips, endless bodies) also watches the server's stop
 event, and every loop is bounded in count, so leaving the ``with`` block never hangs on a slow
 handler.
+
+``FaultServer(tls=context)`` is the same server behind TLS (see :mod:`tests.support.tls` for a
+test CA): the handshake runs on the connection's own thread, and a handshake the client
+abandons (it did not trust the certificate) is counted, never logged as a request
+(:meth:`FaultServer.wait_for_tls_failures`). Each log entry carries the client's port, so a
+test can tell whether two requests came on one connection; each streamed body's end is
+recorded with the bytes the server managed to write (:meth:`FaultServer.wait_for_stream`).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import functools
 import itertools
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -102,11 +110,12 @@ class Request:
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One request as the server saw it arrive."""
+    """One request as the server saw it arrive, and the client port it came from."""
 
     time: float
     path: str
     headers: Message
+    client_port: int = 0
 
 
 @dataclass
@@ -367,21 +376,49 @@ def bad_content_length() -> Handler:
 class _QuietServer(ThreadingHTTPServer):
     """A client hanging up (reset, broken pipe) is part of the faults: no traceback for it."""
 
+    tls: ssl.SSLContext | None = None
+    on_tls_failure: Callable[[], None] = staticmethod(lambda: None)
+
     def handle_error(self, request: object, client_address: object) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+    def finish_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if self.tls is None:
+            super().finish_request(request, client_address)  # type: ignore[arg-type]
+            return
+        request.settimeout(_HANDSHAKE_TIMEOUT)
+        try:
+            wrapped = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):  # the client did not trust us, or hung up
+            self.on_tls_failure()
+            return
+        wrapped.settimeout(None)
+        try:
+            super().finish_request(wrapped, client_address)  # type: ignore[arg-type]
+        finally:
+            wrapped.close()
+
+
+_HANDSHAKE_TIMEOUT = 10.0
 
 
 class FaultServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port), scripted by routes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self._routes: dict[str, Handler] = {}
         self._prefixes: list[tuple[str, Handler]] = []
         self._lock = threading.Lock()
+        self._streams_done = threading.Condition(self._lock)
         self._stop = threading.Event()
         self.log: list[LogEntry] = []
+        self.streams: list[tuple[str, int]] = []
+        self.scheme = "http" if tls is None else "https"
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self._server.tls = tls
+        self._tls_failures = 0
+        self._server.on_tls_failure = self._tls_failed
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.port = self._server.server_address[1]
@@ -404,9 +441,37 @@ class FaultServer:
         self._server.server_close()
         self._thread.join()
 
-    def url(self, path: str) -> str:
-        """The absolute URL of ``path`` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, *, host: str = "127.0.0.1") -> str:
+        """The absolute URL of ``path`` on this server (``host`` must reach 127.0.0.1)."""
+        return f"{self.scheme}://{host}:{self.port}{path}"
+
+    def wait_for_tls_failures(self, count: int, timeout: float = 10.0) -> int:
+        """How many TLS handshakes failed (a client that did not trust the certificate), once
+        at least ``count`` did or ``timeout`` seconds passed: the server sees a client's
+        refusal after the client has reported it."""
+        with self._streams_done:
+            self._streams_done.wait_for(lambda: self._tls_failures >= count, timeout)
+            return self._tls_failures
+
+    def _tls_failed(self) -> None:
+        with self._streams_done:
+            self._tls_failures += 1
+            self._streams_done.notify_all()
+
+    def wait_for_stream(self, path: str, timeout: float = 10.0) -> int:
+        """The bytes written by the first streamed body of ``path`` once it ended (the body
+        ran out, or the client hung up); waits for that at most ``timeout`` seconds.
+
+        Raises:
+            TimeoutError: the stream did not end in time (a client still reading).
+        """
+        with self._streams_done:
+            found = self._streams_done.wait_for(
+                lambda: any(p == path for p, _ in self.streams), timeout
+            )
+            if not found:
+                raise TimeoutError(f"the body of {path} was still streaming after {timeout} s")
+            return next(sent for p, sent in self.streams if p == path)
 
     def route(self, path: str, handler: Handler) -> None:
         """Answer requests for exactly ``path`` (query ignored) with ``handler``."""
@@ -445,9 +510,14 @@ class FaultServer:
                 return handler
         return text("not found", status=404)
 
-    def _record(self, target: str, headers: Message) -> None:
+    def _record(self, target: str, headers: Message, client_port: int) -> None:
         with self._lock:
-            self.log.append(LogEntry(time.monotonic(), target, headers))
+            self.log.append(LogEntry(time.monotonic(), target, headers, client_port))
+
+    def _stream_ended(self, path: str, sent: int) -> None:
+        with self._streams_done:
+            self.streams.append((path, sent))
+            self._streams_done.notify_all()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -456,7 +526,7 @@ class FaultServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                server._record(self.path, self.headers)
+                server._record(self.path, self.headers, self.client_address[1])
                 parts = urlsplit(self.path)
                 request = Request(parts.path, parts.query, self.headers, server._stop)
                 reply = server._find(parts.path)(request)
@@ -482,8 +552,13 @@ class FaultServer:
                     self.send_header("Connection", "close")
                     self.close_connection = True
                 self.end_headers()
-                for chunk in reply.body:
-                    self.wfile.write(chunk)
+                sent = 0
+                try:
+                    for chunk in reply.body:
+                        self.wfile.write(chunk)
+                        sent += len(chunk)
+                finally:
+                    server._stream_ended(urlsplit(self.path).path, sent)
 
             def log_message(self, format: str, *args: object) -> None:
                 """Silence the per-request stderr lines."""

@@ -26,6 +26,7 @@ from rich.console import Console
 
 from spindle.crawl.core.config import DEFAULT_USER_AGENT, CrawlConfig, TrapLimits
 from spindle.crawl.core.urls import ScopeRule
+from spindle.crawl.http_options import INSECURE_WARNING, HttpOptionError, HttpOptions, http_controls
 from spindle.crawl.progress import print_summary
 from spindle.crawl.runner import ENGINES, RunOptions, RunRefused, holds_data, run_crawl
 from spindle.crawl.seeds import SeedError, Seeds, read_seeds
@@ -262,6 +263,7 @@ def _silence_stdout() -> None:
     type=click.IntRange(min=16),
     help="Trap guard: characters per URL.",
 )
+@http_controls
 @click.option(
     "--out",
     help="JSON Lines records: a file, or '-' for stdout. "
@@ -386,6 +388,7 @@ def crawl(
     log_file: Path | None,
     quiet: bool,
     summary_json: bool,
+    http: HttpOptions,
 ) -> int:
     """Crawl from SEED URLs, politely: robots.txt, per-host rate and connection limits.
 
@@ -406,6 +409,10 @@ def crawl(
         raise click.UsageError("--state and --no-state contradict each other")
     if warc_max_size is not None and warc is None:
         raise click.UsageError("--warc-max-size needs --warc")
+    try:
+        credentials = http.with_seed_credentials(given.credentials)
+    except HttpOptionError as exc:
+        raise click.UsageError(str(exc)) from exc
     try:
         config = CrawlConfig(
             seeds=given.urls,
@@ -449,7 +456,8 @@ def crawl(
         state=state,
         overwrite=overwrite,
         progress=not quiet and not verbose and sys.stderr.isatty(),
-        credentials=given.credentials,
+        credentials=credentials,
+        http=http,
         max_time=max_time,
         verbose=verbose,
         log_file=log_file,
@@ -457,6 +465,8 @@ def crawl(
         warc_max_size=warc_max_size,
         save_dir=save_dir,
     )
+    if not http.verify:
+        click.echo(INSECURE_WARNING, err=True)
     summary = execute(config, options, quiet=quiet or summary_json)
     if summary_json:
         click.echo(orjson.dumps(summary.to_json()).decode(), err=True)

@@ -38,6 +38,7 @@ from spindle.crawl.core.values import Observation, Resumed
 from spindle.crawl.engines.request import Credentials, FetchSettings
 from spindle.crawl.engines.turns import StopSignals
 from spindle.crawl.fetchlog import FetchLog
+from spindle.crawl.http_options import HttpOptions
 from spindle.crawl.progress import LiveProgress
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink, open_output
@@ -112,6 +113,7 @@ class RunOptions:
     ``warc`` is a WARC file of every exchange (gzip per record for a name ending ``.gz``),
     numbered files of about ``warc_max_size`` bytes when that is set; ``save_dir`` a
     directory where each 2xx body is saved (:mod:`spindle.crawl.store.pages`).
+    ``http`` holds the other HTTP controls (headers, accepted types, cookies, proxies, TLS).
     """
 
     out: str
@@ -129,6 +131,7 @@ class RunOptions:
     warc: Path | None = None
     warc_max_size: int | None = None
     save_dir: Path | None = None
+    http: HttpOptions = field(default_factory=HttpOptions)
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -257,6 +260,13 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             timeout=config.timeout,
             pool_size=options.workers,
             credentials=options.credentials,
+            headers=options.http.headers,
+            accept_types=options.http.accept_types,
+            cookies=options.http.cookies,
+            proxies=options.http.proxies,
+            ca_file=options.http.ca_file,
+            verify=options.http.verify,
+            keep_wire=config.keep_exchanges,
         )
         try:
             with _signals_handled(signals), _ticker(scheduler, console, options, signals) as tick:

@@ -27,7 +27,7 @@ from spindle.crawl.engines.head import HeadIncomplete, HeadTooLarge, MalformedHe
 def test_the_table_gives_every_fault_a_kind_and_retries_only_what_may_pass() -> None:
     assert set(KIND) == set(Fault)
     retried = {fault for fault, kind in KIND.items() if kind.retryable}
-    assert retried == {Fault.TIMED_OUT, Fault.REFUSED, Fault.CLOSED}
+    assert retried == {Fault.TIMED_OUT, Fault.REFUSED, Fault.PROXY_REFUSED, Fault.CLOSED}
     assert set(KIND.values()) == {
         ErrorKind.TIMEOUT,
         ErrorKind.CONNECTION,

@@ -7,17 +7,90 @@ import re
 
 import pytest
 
-from spindle.crawl.engines.request import Credentials, FetchSettings, origin, prepare
+from spindle.crawl.engines.cookies import CookieJar
+from spindle.crawl.engines.proxy import Proxy, ProxyRules
+from spindle.crawl.engines.request import (
+    Credentials,
+    FetchSettings,
+    check_header,
+    origin,
+    prepare,
+)
 
 
 def test_defaults_and_request_headers() -> None:
     settings = FetchSettings("bot/1")
     assert (settings.timeout, settings.pool_size, dict(settings.headers)) == (15.0, 10, {})
-    assert settings.request_headers("http://a.test") == {
-        "User-Agent": "bot/1",
-        "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-        "Accept-Encoding": "gzip, deflate",
-    }
+    assert (settings.accept_types, settings.cookies, settings.verify) == ((), None, True)
+    assert (settings.ca_file, settings.keep_wire) == (None, False)
+    assert settings.proxies.proxy_for("http://a.test/") is None
+    assert list(settings.request_headers("http://a.test:8080").items()) == [
+        ("Host", "a.test:8080"),
+        ("User-Agent", "bot/1"),
+        ("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"),
+        ("Accept-Encoding", "gzip, deflate"),
+    ]
+
+
+def test_accept_is_replaced_in_place_and_extra_headers_follow_in_order() -> None:
+    settings = FetchSettings(
+        "bot/1", headers={"X-One": "1", "accept": "application/json", "X-Two": "2"}
+    )
+    assert list(settings.request_headers("https://a.test", cookie="a=1").items()) == [
+        ("Host", "a.test"),
+        ("User-Agent", "bot/1"),
+        ("Accept", "application/json"),
+        ("Accept-Encoding", "gzip, deflate"),
+        ("X-One", "1"),
+        ("X-Two", "2"),
+        ("Cookie", "a=1"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("Host", "x", "it comes from the URL"),
+        ("connection", "close", "it belongs to the connection"),
+        ("Transfer-Encoding", "chunked", "it belongs to the connection"),
+        ("Accept-Encoding", "br", "Spindle asks for the encodings it decodes"),
+        ("Authorization", "Basic czNjcjN0", "credentials have their own setting (--auth)"),
+        ("Cookie", "sid=s3cr3t", "cookies have their own setting (--cookies)"),
+        ("Proxy-Authorization", "Basic czNjcjN0", "proxy credentials go in the proxy URL"),
+        ("User-Agent", "x/1", "robots.txt is matched against it"),
+        ("X-Token", "caf\u00e9", "is not printable ASCII"),
+        ("X-Token", "a\r\nX-Evil: 1", "is not printable ASCII"),
+        ("Bad Name", "x", "is not a header name"),
+    ],
+)
+def test_refused_extra_headers_say_why_never_showing_the_value(
+    name: str, value: str, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(reason)) as caught:
+        check_header(name, value)
+    assert value not in str(caught.value)
+
+
+def test_request_headers_through_prepare_carry_the_cookie_and_the_proxy() -> None:
+    jar = CookieJar()
+    jar.update("http://a.test/", (("Set-Cookie", "sid=s3cr3t-value; Path=/"),))
+    proxy = Proxy("http://proxy.test:3128")
+    settings = FetchSettings("bot/1", cookies=jar, proxies=ProxyRules(http=proxy))
+    request = prepare(settings, "HTTP://A.test:80/x?y")
+    assert (request.url, request.target, request.request_target) == (
+        "http://a.test/x?y",
+        "/x?y",
+        "http://a.test/x?y",
+    )
+    assert (request.proxy, request.headers["Cookie"]) == (proxy, "sid=s3cr3t-value")
+    secure = prepare(settings, "https://a.test/x")
+    assert (secure.proxy, secure.request_target, "Cookie" in secure.headers) == (
+        None,
+        "/x",
+        True,
+    )
+    assert "s3cr3t-value" in settings.secrets
+    assert "s3cr3t-value" not in repr(settings)
 
 
 def test_extra_headers_then_credentials_for_their_origin_only() -> None:
@@ -27,7 +100,7 @@ def test_extra_headers_then_credentials_for_their_origin_only() -> None:
         credentials={"HTTPS://A.test:443/": Credentials("ann", "pâss")},
     )
     assert list(settings.credentials) == ["https://a.test"]
-    assert list(settings.request_headers("https://a.test").items())[3:] == [
+    assert list(settings.request_headers("https://a.test").items())[4:] == [
         ("Accept-Language", "fr"),
         ("Authorization", "Basic YW5uOnDDonNz"),
     ]
@@ -64,6 +137,14 @@ def test_settings_and_credentials_never_show_a_password() -> None:
         ({"headers": {"Authorization": "Basic x"}}, "headers"),
         ({"headers": {"Host": "x"}}, "headers"),
         ({"headers": {"X-A": "1", "x-a": "2"}}, "headers"),
+        ({"headers": {"Cookie": "a=1"}}, "headers"),
+        ({"accept_types": ("text",)}, "accept_types"),
+        ({"accept_types": ("text/html; charset=utf-8",)}, "accept_types"),
+        ({"cookies": {"a": "1"}}, "cookies"),
+        ({"proxies": "http://proxy.test"}, "proxies"),
+        ({"ca_file": 3}, "ca_file"),
+        ({"verify": "no"}, "verify"),
+        ({"keep_wire": 1}, "keep_wire"),
         ({"credentials": {"a.test": Credentials("a", "b")}}, "credentials"),
         ({"credentials": {"ftp://a.test": Credentials("a", "b")}}, "credentials"),
         ({"credentials": {"http://a.test/path": Credentials("a", "b")}}, "credentials"),
@@ -125,7 +206,9 @@ def test_origins(url: str, expected: str) -> None:
         ("http://a.test/p;x=1?", "http://a.test/p;x=1"),
         ("http://a.test/p?q#frag", "http://a.test/p?q"),
         ("http://a.test/p?a/b?c:@", "http://a.test/p?a/b?c:@"),
-        ("HTTP://u:p@A.test:8080/x", "http://A.test:8080/x"),
+        ("HTTP://u:p@A.test:8080/x", "http://a.test:8080/x"),
+        ("http://A.test:80/x", "http://a.test/x"),
+        ("https://[::1]:443/x", "https://[::1]/x"),
     ],
 )
 def test_the_url_on_the_wire(url: str, wire: str) -> None:

@@ -302,7 +302,11 @@ class CrawlScheduler:
     def prepare(self, fetch: Fetch, outcome: Outcome) -> Observation:
         """Parse a page's HTML (or a sitemap) and digest its body: the expensive work, done off
         the scheduler's thread. Safe to call from any thread; changes no scheduler state."""
-        if fetch.kind is FetchKind.ROBOTS or not isinstance(outcome, Response):
+        if (
+            fetch.kind is FetchKind.ROBOTS
+            or not isinstance(outcome, Response)
+            or outcome.body_skipped  # nothing was downloaded: nothing to digest or parse
+        ):
             return Observation(fetch, outcome)
         if fetch.kind is FetchKind.SITEMAP:
             listing = None

@@ -211,8 +211,14 @@ class Wire:
     ``target`` is the request target of the request line (``/path?query``). ``http_version``
     (``HTTP/1.1``) and ``reason`` come from the status line; the response's header fields are
     :attr:`Response.headers`. ``body`` is the body as received, before any Content-Encoding
-    was undone (chunked transfer framing removed); it stops where the fetcher stopped reading,
-    and ``complete`` says whether that was the end of the body.
+    was undone (the HTTP libraries remove chunked transfer framing, so a chunked body is
+    kept as its chunks' data joined); it stops where the fetcher stopped reading, and
+    ``complete`` says whether that was the end of the body. A body cut at ``max_bytes`` stops
+    where the decoder stopped: at exactly ``max_bytes`` bytes for a body without
+    Content-Encoding, at the compressed bytes the decoder took for a compressed one (fed in
+    fixed blocks, so the same bytes stop at the same place in either engine); ``complete`` is
+    then False. A body not downloaded (:attr:`Response.body_skipped`) is empty, and complete
+    only when the head announced an empty body.
     """
 
     target: str
@@ -230,7 +236,10 @@ class Response:
     ``body`` holds at most the fetch's ``max_bytes`` of the decoded body; ``truncated`` says the
     rest was not read. ``fetched_at`` is wall-clock time (seconds since the epoch) for the
     record; ``elapsed`` is how long the fetch took. ``wire`` is the exchange as it went over
-    the wire, when the fetcher was asked to keep it.
+    the wire, when the fetcher was asked to keep it. ``body_skipped`` says the body was not
+    downloaded at all, because its media type is not one the crawl accepts
+    (``--accept-type``): ``body`` is then empty, ``truncated`` False, and the page is
+    recorded from its status and headers, with no digest and no parse.
     """
 
     status: int
@@ -240,6 +249,7 @@ class Response:
     fetched_at: float
     truncated: bool = False
     wire: Wire | None = None
+    body_skipped: bool = False
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any case), or None.

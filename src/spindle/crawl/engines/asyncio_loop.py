@@ -26,6 +26,7 @@ from spindle.crawl.core.values import Changes, Fetch, Observation, Response
 from spindle.crawl.engines.failures import crash
 from spindle.crawl.engines.http_async import AsyncFetcher
 from spindle.crawl.engines.request import FetchSettings
+from spindle.crawl.engines.tls import client_context
 from spindle.crawl.engines.turns import StopSignals, prepare_safely, take_turn
 from spindle.crawl.store.writer import RecordWriter
 
@@ -58,7 +59,9 @@ async def _crawl(
     on_tick: Callable[[], None],
     on_observe: Callable[[Observation], None],
 ) -> None:
-    fetcher = AsyncFetcher(settings)
+    # Reading certificate files blocks: on a helper thread, never on the loop.
+    tls = await asyncio.to_thread(client_context, ca_file=settings.ca_file, verify=settings.verify)
+    fetcher = AsyncFetcher(settings, tls=tls)
     clock = time.monotonic
     tasks: set[asyncio.Task[Observation]] = set()
     loop = asyncio.get_running_loop()

@@ -14,6 +14,10 @@ TIMED_OUT               timeout               yes      no complete answer within
 REFUSED                 connection            yes      the connection could not be made
                                                        (``NewConnectionError`` /
                                                        ``ClientConnectorError``)
+PROXY_REFUSED           connection            yes      the proxy answered ``CONNECT`` with
+                                                       another status than 200 (407, 502...):
+                                                       ``TunnelRefused``, made by each engine
+                                                       from its library's error
 CLOSED                  connection            yes      closed or reset before the answer was
                                                        complete: no byte at all, part of the
                                                        head, or a body short of its length or
@@ -37,7 +41,9 @@ CRASH                   crash                 no       anything else, bugs inclu
 ======================  ====================  =======  =========================================
 
 Why these: a connection that ends early may be a server restarting or a keep-alive race, so
-trying again later can help; bytes that are not HTTP will be the same bytes next time. Both
+trying again later can help; bytes that are not HTTP will be the same bytes next time. A proxy
+refusing a tunnel is most often one whose upstream failed (502, 503), so it counts as a
+connection that could not be made (a 407 is retried in vain, but only ``--retries`` times). Both
 engines also send a GET once more, at once and on a new connection, when its connection closes
 or resets before the response head is complete (RFC 9112, section 9.3.1: the server may have
 closed an idle keep-alive connection just as it was reused); only the second failure is
@@ -55,6 +61,7 @@ from typing import Final
 from spindle.crawl.core.values import ErrorKind, Failure
 from spindle.crawl.engines.body import BodyError, BodyTooLarge
 from spindle.crawl.engines.head import HeadIncomplete, HeadTooLarge, MalformedHead
+from spindle.crawl.engines.proxy import TunnelRefused
 
 __all__ = [
     "COMMON_ROWS",
@@ -78,6 +85,7 @@ class Fault(enum.Enum):
 
     TIMED_OUT = "no complete answer within the timeout"
     REFUSED = "the connection could not be made"
+    PROXY_REFUSED = "the proxy refused the tunnel"
     CLOSED = "the connection closed before the answer was complete"
     NAME_NOT_FOUND = "the host name does not resolve"
     TLS_FAILED = "the TLS handshake or certificate failed"
@@ -91,6 +99,7 @@ class Fault(enum.Enum):
 KIND: Final[dict[Fault, ErrorKind]] = {
     Fault.TIMED_OUT: ErrorKind.TIMEOUT,
     Fault.REFUSED: ErrorKind.CONNECTION,
+    Fault.PROXY_REFUSED: ErrorKind.CONNECTION,
     Fault.CLOSED: ErrorKind.CONNECTION,
     Fault.NAME_NOT_FOUND: ErrorKind.DNS,
     Fault.TLS_FAILED: ErrorKind.TLS,
@@ -112,6 +121,7 @@ COMMON_ROWS: Final[Rows] = (
     (HeadTooLarge, Fault.HEAD_TOO_LARGE),
     (MalformedHead, Fault.NOT_HTTP),
     (HeadIncomplete, Fault.CLOSED),
+    (TunnelRefused, Fault.PROXY_REFUSED),
 )
 """Rows for the exceptions Spindle raises itself, first in both engines' rows."""
 

@@ -8,10 +8,13 @@ and never raises for the URL it was given. ``timeout`` is aiohttp's total timeou
 connecting, the head and the body.
 
 aiohttp skips interim 1xx responses (except 101) by itself, and sends a GET once more when its
-connection closes before the head is complete (the thread engine does the same). It keeps no
-cookies here (a
-:class:`aiohttp.DummyCookieJar`), reads no proxy settings from the environment, and does not
-decompress (the body reader does, under its cap).
+connection closes before the head is complete (the thread engine does the same). aiohttp's own
+cookie jar is a :class:`aiohttp.DummyCookieJar`: cookies are the settings' jar's
+(:mod:`.cookies`), shared with the thread engine's rules, sent in the prepared headers. It
+reads no proxy settings from the environment (``trust_env=False``): the proxy of each URL is
+the one :mod:`.proxy` chose, given as ``proxy=``, its credentials as ``Proxy-Authorization``. It
+does not decompress (the body reader does, under its cap). When the settings keep the wire,
+the header fields sent come from aiohttp's "request headers sent" trace.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import contextlib
 import socket
 import ssl
 import time
+import types
 import weakref
 from collections.abc import Iterator
 from typing import Final
@@ -37,6 +41,7 @@ from aiohttp.http_exceptions import (
 from aiohttp.streams import StreamReader
 
 from spindle.crawl.core.values import Fetch, Outcome
+from spindle.crawl.engines.accept import DRAIN_LIMIT, declared_length, wants_body
 from spindle.crawl.engines.body import BodyReader, build_response, content_encoding
 from spindle.crawl.engines.failures import COMMON_ROWS, Fault, Rows, failure, timed_out
 from spindle.crawl.engines.head import (
@@ -45,7 +50,15 @@ from spindle.crawl.engines.head import (
     check_head,
     wire_headers,
 )
-from spindle.crawl.engines.request import FetchSettings, prepare
+from spindle.crawl.engines.proxy import TunnelRefused
+from spindle.crawl.engines.request import (
+    FetchSettings,
+    PreparedRequest,
+    prepare,
+    remember_cookies,
+)
+from spindle.crawl.engines.tls import client_context
+from spindle.crawl.engines.wire import SentRequest, build_wire
 
 __all__ = ["AsyncFetcher"]
 
@@ -78,16 +91,35 @@ class AsyncFetcher:
 
     ``settings.timeout`` bounds each whole fetch; ``settings.pool_size`` connections are kept
     in all. Fetching after :meth:`close` raises ``RuntimeError``.
+
+    ``tls`` is the TLS context of ``settings`` (:func:`.tls.client_context`): the first one
+    made in a process reads certificate files, so a caller on a running loop makes it on a
+    helper thread and passes it in; without it, the fetcher makes it itself.
+
+    Raises:
+        OSError, ssl.SSLError: ``settings.ca_file`` cannot be used (see :mod:`.tls`).
     """
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, *, tls: ssl.SSLContext | None = None) -> None:
+        if tls is None:
+            tls = client_context(ca_file=settings.ca_file, verify=settings.verify)
         self._settings = settings
-        self._secrets = settings.secrets
         self._guard = _StreamGuard()
+        traces = []
+        if settings.keep_wire:
+            trace = aiohttp.TraceConfig()
+            trace.on_request_headers_sent.append(_record_headers)
+            traces.append(trace)
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=settings.pool_size, ttl_dns_cache=300),
+            connector=aiohttp.TCPConnector(
+                limit=settings.pool_size,
+                ttl_dns_cache=300,
+                ssl=tls,
+            ),
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
+            trust_env=False,
+            trace_configs=traces,
             timeout=aiohttp.ClientTimeout(
                 total=settings.timeout, connect=settings.timeout, sock_read=settings.timeout
             ),
@@ -114,7 +146,10 @@ class AsyncFetcher:
         fetched_at = time.time()
         start = time.monotonic()
         try:
-            return await self._fetch(fetch, start, fetched_at)
+            try:
+                return await self._fetch(fetch, start, fetched_at)
+            except aiohttp.ClientHttpProxyError as exc:
+                raise TunnelRefused(exc.status, exc.message) from exc
         except Exception as exc:
             if isinstance(exc, TimeoutError) and not str(exc):  # the total timeout
                 return timed_out(
@@ -127,25 +162,55 @@ class AsyncFetcher:
                 ROWS,
                 elapsed=time.monotonic() - start,
                 fetched_at=fetched_at,
-                secrets=self._secrets,
+                secrets=self._settings.secrets,
             )
 
     async def _fetch(self, fetch: Fetch, start: float, fetched_at: float) -> Outcome:
         request = prepare(self._settings, fetch.url)
         # encoded=True: the URL is sent as prepare() made it, not re-quoted by yarl.
         url = yarl.URL(request.url, encoded=True)
+        # aiohttp puts the request target on the line as prepare() says: the whole URL for an
+        # http URL through a proxy, else the path and query (``raw_path_qs``).
+        sent = SentRequest(request.request_target) if self._settings.keep_wire else None
+        sending, connect_headers = _with_proxy_headers(request)
         async with self._session.get(
-            url, headers=dict(request.headers), allow_redirects=False
+            url,
+            headers=sending,
+            allow_redirects=False,
+            proxy=None if request.proxy is None else yarl.URL(request.proxy.url),
+            proxy_headers=connect_headers,
+            trace_request_ctx={"sent": sent},
         ) as response:
             check_head(_reason(response), response.raw_headers)
             headers = wire_headers(response.raw_headers)
-            reader = BodyReader(fetch.max_bytes, content_encoding(headers))
-            with self._guard.watching(response):
-                async for chunk in response.content.iter_chunked(_CHUNK):
-                    if reader.feed(chunk):
-                        response.close()
-                        break
-            body = reader.finish()
+            remember_cookies(self._settings, request, headers)
+            reader: BodyReader | None = None
+            body = b""
+            if wants_body(self._settings.accept_types, fetch.kind, headers):
+                reader = BodyReader(
+                    fetch.max_bytes, content_encoding(headers), keep_raw=sent is not None
+                )
+                with self._guard.watching(response):
+                    async for chunk in response.content.iter_chunked(_CHUNK):
+                        if reader.feed(chunk):
+                            response.close()
+                            break
+                body = reader.finish()
+            else:
+                declared = declared_length(response.status, headers)
+                if declared is None or declared > DRAIN_LIMIT or not await self._drain(response):
+                    response.close()
+            wire = None
+            if sent is not None:
+                wire = build_wire(
+                    sent,
+                    version=_version(response),
+                    reason=_reason(response),
+                    body=b"" if reader is None else reader.raw,
+                    complete=declared_length(response.status, headers) == 0
+                    if reader is None
+                    else not reader.truncated,
+                )
             return build_response(
                 status=response.status,
                 headers=headers,
@@ -153,7 +218,55 @@ class AsyncFetcher:
                 body=body,
                 elapsed=time.monotonic() - start,
                 fetched_at=fetched_at,
+                wire=wire,
             )
+
+    async def _drain(self, response: aiohttp.ClientResponse) -> bool:
+        """Read a short skipped body to its end so that its connection can be reused; False
+        when that failed (the connection is then closed)."""
+        try:
+            with self._guard.watching(response):
+                async for _ in response.content.iter_chunked(_CHUNK):
+                    pass
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return False
+        return True
+
+
+async def _record_headers(
+    session: aiohttp.ClientSession,
+    context: types.SimpleNamespace,
+    params: aiohttp.TraceRequestHeadersSentParams,
+) -> None:
+    """aiohttp's trace of the header fields it wrote, for the fetch that asked to keep them."""
+    request_context = context.trace_request_ctx
+    sent = request_context.get("sent") if isinstance(request_context, dict) else None
+    if isinstance(sent, SentRequest) and params.method == "GET":
+        sent.replace_headers(params.headers.items())
+
+
+def _with_proxy_headers(request: PreparedRequest) -> tuple[dict[str, str], dict[str, str] | None]:
+    """The request's headers and the headers of a CONNECT, for ``request``'s proxy.
+
+    ``Proxy-Authorization`` goes where urllib3 puts it in the thread engine: last among an
+    absolute-form request's own headers (http), or on the CONNECT (https). A CONNECT carries
+    the crawl's user agent too, where aiohttp would send its own.
+    """
+    headers = dict(request.headers)
+    proxy = request.proxy
+    if proxy is None:
+        return headers, None
+    connect = {"User-Agent": headers["User-Agent"]}
+    if proxy.authorization is not None:
+        tunnelled = request.origin.startswith("https://")
+        (connect if tunnelled else headers)["Proxy-Authorization"] = proxy.authorization
+    return headers, connect
+
+
+def _version(response: aiohttp.ClientResponse) -> tuple[int, int]:
+    version = response.version
+    assert version is not None  # set with the status line, before the response is handed out
+    return version.major, version.minor
 
 
 def _reason(response: aiohttp.ClientResponse) -> bytes:

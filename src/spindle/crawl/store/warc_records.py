@@ -17,8 +17,9 @@ response's own without ``Content-Encoding``, ``Content-Length`` and ``Transfer-E
 a ``Content-Length`` of the decoded body, which is the payload.
 
 A **request** record holds the request line and header fields as sent (or, without a wire
-capture, the request line, ``Host`` and ``User-Agent``), less ``Authorization`` and
-``Proxy-Authorization``: credentials never reach an output. It names its response in
+capture, the request line, ``Host`` and ``User-Agent``), less ``Authorization``,
+``Proxy-Authorization`` and ``Cookie`` (the user's own cookies): credentials never reach an
+output; a response's ``Set-Cookie`` is kept, as the server sent it. It names its response in
 ``WARC-Concurrent-To``. Both records carry the requested URL as ``WARC-Target-URI``, the fetch's
 wall-clock time as ``WARC-Date`` (microseconds, as WARC 1.1 allows), and the ``WARC-Record-ID``
 of their file's warcinfo record as ``WARC-Warcinfo-ID``.
@@ -50,7 +51,7 @@ __all__ = [
 
 WARC_VERSION: Final = "WARC/1.1"
 CHUNKED_HEADER: Final = "X-Spindle-Transfer-Encoding"
-_SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
+_SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
 _FRAMING: Final = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
