@@ -13,10 +13,6 @@ collection's files and never fetches anything.
 from __future__ import annotations
 
 import gzip
-import socket
-import subprocess
-import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -33,12 +29,11 @@ from spindle.crawl.runner import RunOptions, run_crawl
 from spindle.crawl.store.warc import WarcArchive
 from tests.crawl.archive_site import MAX_BYTES, Sent, archive_site
 from tests.support.faultserver import FaultServer, page
+from tests.support.pywb import replayed, wayback
 from tests.support.warc import assert_one_record_per_member, read_records, warcio_check
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
-START_DEADLINE = 60.0
 WIRE_HOST = "http://wire.test"
 GZIPPED = page("/", title="zipped on the wire")(None).body  # type: ignore[arg-type]
 CHUNKED = page("/", title="chunked on the wire")(None).body  # type: ignore[arg-type]
@@ -52,14 +47,8 @@ class Replay:
     sent: dict[str, tuple[str, Sent]]  # URL -> (14-digit timestamp, what the server sent)
 
     def get(self, url: str, *, gzip_ok: bool = True) -> tuple[bytes, Message]:
-        """The replayed body and headers; ``gzip_ok`` sends ``Accept-Encoding: gzip`` (pywb
-        decodes a stored gzip body for a client that does not accept it)."""
-        stamp = self.sent[url][0]
-        address = f"http://127.0.0.1:{self.port}/coll/{stamp}id_/{url}"
-        headers = {"Accept-Encoding": "gzip"} if gzip_ok else {}
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(urllib.request.Request(address, headers=headers), timeout=10) as answer:
-            return answer.read(), answer.headers
+        """The replayed body and headers (see :func:`tests.support.pywb.replayed`)."""
+        return replayed(self.port, self.sent[url][0], url, gzip_ok=gzip_ok)
 
 
 def _wire_warc(path: Path) -> dict[str, Sent]:
@@ -116,26 +105,6 @@ def _stamps(path: Path) -> dict[str, str]:
     return stamps
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    pause = threading.Event()
-    deadline = START_DEADLINE
-    while deadline > 0:
-        assert proc.poll() is None, f"wayback exited: {log.read_text()[-2000:]}"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            pause.wait(0.1)
-            deadline -= 0.1
-    pytest.fail(f"wayback did not listen within {START_DEADLINE} s: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     root = tmp_path_factory.mktemp("replay")
@@ -146,31 +115,8 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
         warcio_check(path)
         assert_one_record_per_member(path)
         stamps |= _stamps(path)
-    archive = root / "pywb"
-    archive.mkdir()
-    for step in (["init", "coll"], ["add", "coll", str(crawled), str(wired)]):
-        subprocess.run(
-            [str(BIN / "wb-manager"), *step], cwd=archive, check=True, capture_output=True
-        )
-    port = _free_port()
-    log = root / "wayback.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [str(BIN / "wayback"), "-p", str(port), "-b", "127.0.0.1", "-t", "2"],
-            cwd=archive,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(port, proc, log)
+    with wayback(root, [crawled, wired]) as port:
         yield Replay(port, {url: (stamps[url], body) for url, body in sent.items()})
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def test_every_page_of_a_real_crawl_replays_as_sent(replay: Replay) -> None:
