@@ -31,18 +31,23 @@ class CrawlResult:
 
 
 def crawl(
-    engine: str, tmp_path: Path, *seeds: str, workers: int = 4, **settings: Any
+    engine: str,
+    tmp_path: Path,
+    *seeds: str,
+    workers: int = 4,
+    options: dict[str, Any] | None = None,
+    **settings: Any,
 ) -> CrawlResult:
+    """Crawl in this process; ``settings`` go to the CrawlConfig, ``options`` to RunOptions."""
     settings.setdefault("rate", 0.0)
     settings.setdefault("timeout", 5.0)
     settings.setdefault("backoff_base", 0.05)
     config = CrawlConfig(seeds=seeds, **settings)
     out = tmp_path / "out.jsonl"
-    summary = run_crawl(
-        config,
-        RunOptions(out=str(out), workers=workers, engine=engine, overwrite=True),
-        Console(quiet=True, stderr=True),
+    run = RunOptions(
+        out=str(out), workers=workers, engine=engine, overwrite=True, **(options or {})
     )
+    summary = run_crawl(config, run, Console(quiet=True, stderr=True))
     return CrawlResult(summary, read_jsonl(out))
 
 

@@ -191,6 +191,12 @@ def _silence_stdout() -> None:
     help="Worker threads with urllib3, or one asyncio loop with aiohttp (same policy).",
 )
 @click.option(
+    "--parsers",
+    type=click.IntRange(0, 64),
+    help="Worker processes that parse big pages (0: parse in the crawl's own process). "
+    "[default: one fewer than the cores]",
+)
+@click.option(
     "--scope",
     type=click.Choice([r.value for r in ScopeRule]),
     default="host",
@@ -356,6 +362,7 @@ def crawl(
     max_pages: int | None,
     workers: int,
     engine: str,
+    parsers: int | None,
     scope: str,
     rate: float,
     host_concurrency: int,
@@ -453,6 +460,7 @@ def crawl(
         report=report,
         workers=workers,
         engine=engine,
+        parsers=parsers,
         state=state,
         overwrite=overwrite,
         progress=not quiet and not verbose and sys.stderr.isatty(),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import os
 import signal
 import sys
 import threading
@@ -78,6 +79,7 @@ class Engine(Protocol):
         signals: StopSignals,
         on_tick: Callable[[], None] = ...,
         on_observe: Callable[[Observation], None] = ...,
+        parsers: int = ...,
     ) -> None: ...
 
 
@@ -114,6 +116,8 @@ class RunOptions:
     numbered files of about ``warc_max_size`` bytes when that is set; ``save_dir`` a
     directory where each 2xx body is saved (:mod:`spindle.crawl.store.pages`).
     ``http`` holds the other HTTP controls (headers, accepted types, cookies, proxies, TLS).
+    ``parsers`` is how many worker processes parse big pages (None: one fewer than the
+    machine's cores; 0: parse in the crawl's own process).
     """
 
     out: str
@@ -132,6 +136,7 @@ class RunOptions:
     warc_max_size: int | None = None
     save_dir: Path | None = None
     http: HttpOptions = field(default_factory=HttpOptions)
+    parsers: int | None = None
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -285,6 +290,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
                     signals=signals,
                     on_tick=on_tick,
                     on_observe=fetch_log.log if fetch_log else _ignore,
+                    parsers=default_parsers() if options.parsers is None else options.parsers,
                 )
             if not signals.abandon.is_set():
                 scheduler.finish()
@@ -347,6 +353,11 @@ def _write_report(records: Path, report: Path) -> RunFailure | None:
         partial.unlink(missing_ok=True)
         return RunFailure(RunFailure.Kind.OUTPUT, f"the report could not be written: {exc}")
     return None
+
+
+def default_parsers() -> int:
+    """Parse in other processes when there are other cores: one fewer than the cores."""
+    return max(0, (os.cpu_count() or 1) - 1)
 
 
 def _ignore(observation: Observation) -> None:

@@ -19,7 +19,6 @@ parameter; nothing here reads a clock.
 from __future__ import annotations
 
 import enum
-import hashlib
 import math
 import random
 from collections import Counter
@@ -27,7 +26,6 @@ from collections import Counter
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.errors import MisuseError
 from spindle.crawl.core.frontier import Admission, Frontier, Lease, MemoryFrontier
-from spindle.crawl.core.links import LinkExtractor, is_html
 from spindle.crawl.core.outcomes import (
     HOST_PAUSE_STATUSES,
     RedirectRefused,
@@ -37,9 +35,10 @@ from spindle.crawl.core.outcomes import (
     redirect_target,
     unfetched_record,
 )
+from spindle.crawl.core.parse import PageParser
 from spindle.crawl.core.robots import MAX_ROBOTS_BYTES, HostRobots, RobotsStatus
-from spindle.crawl.core.sitemaps import MAX_SITEMAP_BYTES, SitemapContent, parse_sitemap
-from spindle.crawl.core.urls import LinkResolver, Scope, canonicalize, host_key
+from spindle.crawl.core.sitemaps import MAX_SITEMAP_BYTES
+from spindle.crawl.core.urls import Scope, canonicalize, host_key
 from spindle.crawl.core.values import (
     DONE,
     IDLE,
@@ -53,7 +52,6 @@ from spindle.crawl.core.values import (
     FetchKind,
     FilterRule,
     Link,
-    Listing,
     Observation,
     Outcome,
     PageRecord,
@@ -100,12 +98,8 @@ class CrawlScheduler:
         self.config = config
         self.stats = CrawlStats()
         self._scope = Scope.from_seeds(config.scope, config.seeds)
-        self._resolver = LinkResolver(self._scope)
-        self._extractor = LinkExtractor(
-            self._resolver,
-            collect_outlinks=config.collect_links,
-            keep_outside=config.report_scope,
-        )
+        self._parser = PageParser(config)
+        self._resolver = self._parser.resolver
         self._filters = config.url_filters()
         self._backoff = Backoff(
             base=config.backoff_base,
@@ -301,24 +295,9 @@ class CrawlScheduler:
 
     def prepare(self, fetch: Fetch, outcome: Outcome) -> Observation:
         """Parse a page's HTML (or a sitemap) and digest its body: the expensive work, done off
-        the scheduler's thread. Safe to call from any thread; changes no scheduler state."""
-        if (
-            fetch.kind is FetchKind.ROBOTS
-            or not isinstance(outcome, Response)
-            or outcome.body_skipped  # nothing was downloaded: nothing to digest or parse
-        ):
-            return Observation(fetch, outcome)
-        if fetch.kind is FetchKind.SITEMAP:
-            listing = None
-            if 200 <= outcome.status < 300:
-                listing = self._listing(fetch.url, parse_sitemap(outcome.body))
-            return Observation(fetch, outcome, listing=listing)
-        page = None
-        if 200 <= outcome.status < 300 and is_html(outcome.content_type, outcome.body):
-            page = self._extractor.parse(
-                fetch.url, outcome.body, outcome.content_type, outcome.x_robots_tag
-            )
-        return Observation(fetch, outcome, page, hashlib.sha1(outcome.body).hexdigest())
+        the scheduler's thread (:mod:`.parse`). Safe to call from any thread; changes no
+        scheduler state."""
+        return self._parser.observe(fetch, outcome)
 
     def observe(self, observation: Observation, now: float) -> None:
         """Apply the outcome of a fetch handed out by :meth:`next_action`.
@@ -383,16 +362,6 @@ class CrawlScheduler:
             self._queue_sitemaps(robots, now)
 
     # -- sitemaps ---------------------------------------------------------------------------------
-
-    def _listing(self, sitemap_url: str, content: SitemapContent) -> Listing:
-        """Resolve what a sitemap lists into links (off the scheduler's thread)."""
-        resolve = self._resolver.resolve_one
-        pages = [resolve(sitemap_url, url) for url in content.pages]
-        sitemaps = [resolve(sitemap_url, url) for url in content.sitemaps]
-        return Listing(
-            tuple(link for link in pages if link is not None),
-            tuple(link for link in sitemaps if link is not None),
-        )
 
     def _queue_sitemaps(self, robots: HostRobots, now: float) -> None:
         """Queue a host's sitemaps once: its robots.txt ``Sitemap:`` lines, and /sitemap.xml."""

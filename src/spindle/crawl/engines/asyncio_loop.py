@@ -25,9 +25,10 @@ from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.values import Changes, Fetch, Observation, Response
 from spindle.crawl.engines.failures import crash
 from spindle.crawl.engines.http_async import AsyncFetcher
+from spindle.crawl.engines.parse_pool import Parsing
 from spindle.crawl.engines.request import FetchSettings
 from spindle.crawl.engines.tls import client_context
-from spindle.crawl.engines.turns import StopSignals, prepare_safely, take_turn
+from spindle.crawl.engines.turns import StopSignals, take_turn
 from spindle.crawl.store.writer import RecordWriter
 
 __all__ = ["run_async"]
@@ -45,9 +46,16 @@ def run_async(
     signals: StopSignals,
     on_tick: Callable[[], None] = lambda: None,
     on_observe: Callable[[Observation], None] = lambda observation: None,
+    parsers: int = 0,
 ) -> None:
     """Run the crawl on a fresh event loop (same contract as ``run_threads``)."""
-    asyncio.run(_crawl(scheduler, writer, settings, workers, signals, on_tick, on_observe))
+    parsing = Parsing(scheduler, parsers)
+    try:
+        asyncio.run(
+            _crawl(scheduler, writer, settings, workers, signals, on_tick, on_observe, parsing)
+        )
+    finally:
+        parsing.close()
 
 
 async def _crawl(
@@ -58,6 +66,7 @@ async def _crawl(
     signals: StopSignals,
     on_tick: Callable[[], None],
     on_observe: Callable[[Observation], None],
+    parsing: Parsing,
 ) -> None:
     # Reading certificate files blocks: on a helper thread, never on the loop.
     tls = await asyncio.to_thread(client_context, ca_file=settings.ca_file, verify=settings.verify)
@@ -79,9 +88,11 @@ async def _crawl(
             outcome = await fetcher.fetch(fetch)
         except Exception as exc:
             outcome = crash(exc, elapsed=time.perf_counter() - started, fetched_at=fetched_at)
+        if parsing.offloads(outcome):
+            return await asyncio.wrap_future(parsing.submit(fetch, outcome))
         if isinstance(outcome, Response) and len(outcome.body) > _PARSE_ON_LOOP_BYTES:
-            return await loop.run_in_executor(parser, prepare_safely, scheduler, fetch, outcome)
-        return prepare_safely(scheduler, fetch, outcome)
+            return await loop.run_in_executor(parser, parsing.here, fetch, outcome)
+        return parsing.here(fetch, outcome)
 
     try:
         while True:

@@ -25,8 +25,9 @@ from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.values import Fetch, Observation, Outcome
 from spindle.crawl.engines.failures import crash
 from spindle.crawl.engines.http_threads import ThreadFetcher
+from spindle.crawl.engines.parse_pool import Parsing
 from spindle.crawl.engines.request import FetchSettings
-from spindle.crawl.engines.turns import StopSignals, prepare_safely, take_turn
+from spindle.crawl.engines.turns import StopSignals, take_turn
 from spindle.crawl.store.writer import RecordWriter
 from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueTimeout
 
@@ -48,10 +49,13 @@ def run_threads(
     signals: StopSignals,
     on_tick: Callable[[], None] = lambda: None,
     on_observe: Callable[[Observation], None] = lambda observation: None,
+    parsers: int = 0,
 ) -> None:
     """Run the crawl to completion, or until ``signals`` end it. ``on_tick`` runs every turn;
-    ``on_observe`` sees every observation, after the scheduler did."""
+    ``on_observe`` sees every observation, after the scheduler did; ``parsers`` worker
+    processes parse big pages (:mod:`.parse_pool`)."""
     fetcher = ThreadFetcher(settings)
+    parsing = Parsing(scheduler, parsers)
     work: BoundedQueue[Fetch] = BoundedQueue(workers)
     parse: BoundedQueue[tuple[Fetch, Outcome]] = BoundedQueue(workers)
     done: BoundedQueue[Observation] = BoundedQueue(workers)
@@ -82,7 +86,7 @@ def run_threads(
 
     def parse_worker() -> None:
         for fetch, outcome in parse:
-            done.put(prepare_safely(scheduler, fetch, outcome))
+            done.put(parsing.prepare(fetch, outcome))
 
     threads = [
         threading.Thread(target=guarded(fetch_worker), name=f"spindle-fetch-{i}", daemon=True)
@@ -104,6 +108,7 @@ def run_threads(
             for thread in threads:
                 thread.join()
         fetcher.close()
+        parsing.close()
 
 
 def _loop(
