@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 
@@ -39,12 +39,17 @@ from spindle.crawl.engines.request import Credentials, FetchSettings
 from spindle.crawl.engines.turns import StopSignals
 from spindle.crawl.fetchlog import FetchLog
 from spindle.crawl.progress import LiveProgress
+from spindle.crawl.shared.errors import FrontierError
+from spindle.crawl.shared.settings import SharedCrawl
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
 from spindle.crawl.store.sqlite import SQLiteStore
 from spindle.crawl.store.writer import RecordWriter, WriterFailed
 from spindle.crawl.summary import CrawlSummary, RunFailure
+
+if TYPE_CHECKING:
+    from spindle.crawl.shared.join import SharedRun
 
 __all__ = [
     "ENGINES",
@@ -105,7 +110,8 @@ class RunOptions:
     existing ``state``. ``credentials`` are HTTP Basic credentials by host key
     (``scheme://host[:port]``); they are sent to that host only and never written out.
     ``max_time`` stops the run cleanly (resumable) after that many seconds. ``verbose`` logs
-    one line per fetch on stderr, ``log_file`` appends the same lines to a file.
+    one line per fetch on stderr, ``log_file`` appends the same lines to a file. ``shared``
+    makes this run one worker of a crawl shared through a Redis frontier (it needs ``state``).
     """
 
     out: str
@@ -119,6 +125,7 @@ class RunOptions:
     max_time: float | None = None
     verbose: bool = False
     log_file: Path | None = None
+    shared: SharedCrawl | None = None
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -141,8 +148,10 @@ def check_files(options: RunOptions) -> None:
 
     Raises:
         RunRefused: the output would be overwritten without ``overwrite``, or ``state`` and
-            ``out`` are the same file.
+            ``out`` are the same file, or a shared crawl has no state to reconcile with.
     """
+    if options.shared is not None and options.state is None:
+        raise RunRefused("a worker of a shared crawl (--frontier) needs a --state file")
     named = [("--out", options.out), ("--skips", options.skips)]
     files = [(flag, Path(path)) for flag, path in named if path not in (None, "-")]
     state = options.state
@@ -188,6 +197,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         sqlite3.DatabaseError: the state file is not a SQLite file.
         OutputMismatch: the output does not match the state it is resumed from.
         OSError: the output file cannot be opened.
+        FrontierError: the shared crawl cannot be joined (other settings; Redis away).
     """
     check_files(options)
     engine = load_engine(options.engine)  # before any signal can interrupt an import
@@ -201,12 +211,18 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     deadline = start + options.max_time if options.max_time is not None else None
     timed_out = threading.Event()
     failure: RunFailure | None = None
+    shared: SharedRun | None = None
+    frontier_down = False
     fetch_log = FetchLog(
         *([_to_stderr] if options.verbose else []),
         *([lambda line: log_file.write(line + "\n")] if log_file is not None else []),
     )
     try:
         resumed = store.open(crawl_identity(config))
+        if options.shared is not None:
+            shared, resumed = _join(options.shared, config, store, resumed, signals)
+            scheduler = CrawlScheduler(config, frontier=shared.frontier)
+            store = shared.store
         sinks = _open_sinks(options, store if resumed is not None else None)
         if resumed is None:
             scheduler.start(start)
@@ -243,11 +259,17 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
                     writer.submit(changes)
         except WriterFailed as exc:
             failure = RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
+        except FrontierError as exc:  # the shared state could not be written: resumable
+            failure = RunFailure(RunFailure.Kind.OUTPUT, str(exc))
+            frontier_down = True
         except Exception as exc:  # a broken invariant: stop cleanly, keep what was committed
             failure = RunFailure(RunFailure.Kind.INTERNAL, _describe(exc))
         finally:
             failure = _close(writer, sinks, failure)
     finally:
+        elsewhere = 0
+        if shared is not None:
+            elsewhere, failure = _leave(shared, failure, down=frontier_down)
         store.close()
         if log_file is not None:
             log_file.close()
@@ -258,12 +280,42 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         interrupted=interrupted and not timed_out.is_set(),
         timed_out=timed_out.is_set(),
         resumed_pages=resumed.pages_done if resumed else 0,
-        resumed_fetched=resumed.fetched if resumed else 0,
+        resumed_fetched=(resumed.fetched if resumed else 0) + elsewhere,
         queued=scheduler.queued,
         failure=failure,
         out=options.out,
         state=options.state,
     )
+
+
+def _join(
+    options: SharedCrawl,
+    config: CrawlConfig,
+    store: CrawlStore,
+    resumed: Resumed | None,
+    signals: StopSignals,
+) -> tuple[SharedRun, Resumed | None]:
+    from spindle.crawl.shared.join import join_crawl  # loads the Redis client
+
+    assert isinstance(store, SQLiteStore)  # check_files() asked for a state file
+    return join_crawl(options, config, store, resumed, stop=signals.abandon)
+
+
+def _leave(
+    shared: SharedRun, failure: RunFailure | None, *, down: bool
+) -> tuple[int, RunFailure | None]:
+    """Close a worker's part in a shared crawl; return how many pages the whole crawl has
+    completed (so a worker that fetched nothing itself still ends well when others did).
+    When Redis is ``down`` already, nothing more is sent: the leases expire instead."""
+    if down:
+        shared.abandon()
+        return 0, failure
+    try:
+        elsewhere = shared.done_count()
+        shared.close()
+    except FrontierError as exc:
+        return 0, failure or RunFailure(RunFailure.Kind.OUTPUT, str(exc))
+    return elsewhere, failure
 
 
 def _ignore(observation: Observation) -> None:

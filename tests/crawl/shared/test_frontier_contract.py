@@ -26,8 +26,10 @@ from hypothesis.stateful import (
 
 from spindle.crawl.core import Entry, MisuseError, TrapLimits, TrapRule, Wait
 from spindle.crawl.core.frontier import Admission, Frontier, Lease, MemoryFrontier, Offer
-from spindle.crawl.shared import CrawlKeys, RedisFrontier, RedisLink
+from spindle.crawl.shared.frontier import RedisFrontier
 from spindle.crawl.shared.join import open_crawl
+from spindle.crawl.shared.keys import CrawlKeys
+from spindle.crawl.shared.link import RedisLink
 from tests.support.redis_server import REDIS_SERVER, RedisServer
 
 Make = Callable[..., Frontier]

@@ -47,6 +47,7 @@ from spindle.crawl.core.frontier import Admission, Lease, Offer
 from spindle.crawl.core.traps import counted_under, shape_rule
 from spindle.crawl.core.urls import host_key
 from spindle.crawl.core.values import Entry, RobotsDecision, TrapRule, Wait
+from spindle.crawl.shared.errors import FrontierLost
 from spindle.crawl.shared.keys import (
     CrawlKeys,
     decode_entry,
@@ -55,7 +56,7 @@ from spindle.crawl.shared.keys import (
     encode_entry,
     encode_robots,
 )
-from spindle.crawl.shared.link import FrontierLost, RedisLink
+from spindle.crawl.shared.link import RedisLink
 from spindle.crawl.shared.lua import FRONTIER
 
 __all__ = ["ROBOTS_CACHE_SECONDS", "RedisFrontier"]

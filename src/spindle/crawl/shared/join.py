@@ -32,40 +32,23 @@ import orjson
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.values import Changes, Entry, Resumed
+from spindle.crawl.shared.errors import FrontierMismatch
 from spindle.crawl.shared.frontier import RedisFrontier
-from spindle.crawl.shared.keys import CrawlKeys, check_crawl_id
-from spindle.crawl.shared.link import FrontierMismatch, RedisLink
+from spindle.crawl.shared.keys import CrawlKeys
+from spindle.crawl.shared.link import RedisLink
 from spindle.crawl.shared.lua import OPEN
+from spindle.crawl.shared.settings import SharedCrawl
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.sqlite import SQLiteStore
 
 __all__ = [
     "ConfirmingStore",
     "Heartbeat",
-    "SharedCrawl",
     "SharedRun",
     "join_crawl",
     "open_crawl",
     "shared_identity",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class SharedCrawl:
-    """Where a worker's crawl is shared: ``--frontier``, ``--crawl-id``, ``--lease-timeout``."""
-
-    url: str
-    crawl_id: str
-    lease_timeout: float = 30.0
-
-    def __post_init__(self) -> None:
-        check_crawl_id(self.crawl_id)
-        if not self.url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(
-                f"{self.url!r} is not a Redis URL (redis://HOST:PORT/DB, rediss://, unix://)"
-            )
-        if not 1.0 <= self.lease_timeout <= 86_400:
-            raise ValueError("the lease timeout must be from 1 s to a day")
 
 
 def shared_identity(config: CrawlConfig) -> dict[str, Any]:
@@ -189,6 +172,11 @@ class SharedRun:
     def done_count(self) -> int:
         """Pages the whole crawl has completed."""
         return int(self.link.call(lambda r: r.hlen(self.keys.done)))
+
+    def abandon(self) -> None:
+        """Stop without another word to Redis (it is away): the leases expire by themselves."""
+        self.heartbeat.stop()
+        self.link.close()
 
     def close(self) -> None:
         """Stop the heartbeat, send what waits, confirm what is left, and give back anything

@@ -27,6 +27,12 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from spindle.crawl.shared.errors import (
+    FrontierError,
+    FrontierLost,
+    FrontierMismatch,
+    FrontierUnavailable,
+)
 from spindle.sync import Backoff
 
 __all__ = [
@@ -41,23 +47,6 @@ __all__ = [
 T = TypeVar("T")
 
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
-
-
-class FrontierError(Exception):
-    """The shared frontier cannot be used; the message says why."""
-
-
-class FrontierUnavailable(FrontierError):
-    """Redis stayed away longer than the patience allowed, or the run was stopped meanwhile."""
-
-
-class FrontierLost(FrontierError):
-    """The crawl's records are gone from Redis (flushed, or a Redis without persistence
-    restarted)."""
-
-
-class FrontierMismatch(FrontierError):
-    """The crawl in Redis was started with other settings, or the state belongs elsewhere."""
 
 
 def describe_url(url: str) -> str:
