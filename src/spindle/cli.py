@@ -23,10 +23,11 @@ def _register() -> None:
     # Imported here so that `spindle --version` stays cheap to reach.
     from spindle.crawl.cli import crawl, demo
     from spindle.crawl.fetch import fetch
+    from spindle.crawl.shared.cli import frontier
     from spindle.lab.cli import lab
     from spindle.sample_site.cli import serve_sample
 
-    for command in (crawl, fetch, serve_sample, demo, lab):
+    for command in (crawl, fetch, frontier, serve_sample, demo, lab):
         cli.add_command(command)
 
 

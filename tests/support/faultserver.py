@@ -1,10 +1,13 @@
-"""A real HTTP/1.1 server on 127.0.0.1 whose answers a test scripts route by route.
+"""A real HTTP/1.1 server on a loopback address (127.0.0.1 by default) whose answers a test
+scripts route by route.
 
 Handlers are plain callables ``Request -> Reply | Wire`` built from small factories (``page``,
 ``raw``, ``redirect``, ``sequence``, ``delayed``, ``huge``, ``endless``, ``gzip_bomb``...), so
 a test states the faults it injects in one line each. Every request is logged with its
 arrival time (``time.monotonic``) before the handler runs, so politeness can be checked against
-the server's own clock. Unrouted paths answer 404, which for ``/robots.txt`` means "allow all".
+the server's own clock; ``spans`` adds when each answer was written out, so the requests a
+server was handling at once can be counted. Unrouted paths answer 404, which for
+``/robots.txt`` means "allow all".
 
 A :class:`Reply` goes through the standard HTTP writer. A :class:`Wire` reply is the raw-socket
 mode: once the request is read, its script writes bytes straight onto the socket (or resets it),
@@ -47,6 +50,7 @@ __all__ = [
     "LogEntry",
     "Reply",
     "Request",
+    "Span",
     "Wire",
     "bad_chunked",
     "bad_content_length",
@@ -107,6 +111,15 @@ class LogEntry:
     time: float
     path: str
     headers: Message
+
+
+@dataclass(frozen=True)
+class Span:
+    """One request from its arrival to the end of its answer (server clock)."""
+
+    arrived: float
+    finished: float
+    path: str
 
 
 @dataclass
@@ -373,15 +386,18 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FaultServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port), scripted by routes."""
+    """A threaded HTTP/1.1 server on ``host`` (any 127.x.y.z address works on Linux; an
+    ephemeral port), scripted by routes."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self._routes: dict[str, Handler] = {}
         self._prefixes: list[tuple[str, Handler]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.log: list[LogEntry] = []
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self.spans: list[Span] = []
+        self.host = host
+        self._server = _QuietServer((host, 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.port = self._server.server_address[1]
@@ -406,7 +422,7 @@ class FaultServer:
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def route(self, path: str, handler: Handler) -> None:
         """Answer requests for exactly ``path`` (query ignored) with ``handler``."""
@@ -456,6 +472,15 @@ class FaultServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                arrived = time.monotonic()
+                try:
+                    self._answer()
+                finally:
+                    span = Span(arrived, time.monotonic(), self.path)
+                    with server._lock:
+                        server.spans.append(span)
+
+            def _answer(self) -> None:
                 server._record(self.path, self.headers)
                 parts = urlsplit(self.path)
                 request = Request(parts.path, parts.query, self.headers, server._stop)
