@@ -304,15 +304,15 @@ def _join(
 def _leave(
     shared: SharedRun, failure: RunFailure | None, *, down: bool
 ) -> tuple[int, RunFailure | None]:
-    """Close a worker's part in a shared crawl; return how many pages the whole crawl has
-    completed (so a worker that fetched nothing itself still ends well when others did).
+    """Close a worker's part in a shared crawl; return 1 when some worker of the crawl got an
+    HTTP answer (so a worker that fetched nothing itself still ends well when others did).
     When Redis is ``down`` already, nothing more is sent: the leases expire instead."""
     if down:
         shared.abandon()
         return 0, failure
     try:
-        elsewhere = shared.done_count()
         shared.close()
+        elsewhere = int(shared.ended_answered)
     except FrontierError as exc:
         return 0, failure or RunFailure(RunFailure.Kind.OUTPUT, str(exc))
     return elsewhere, failure

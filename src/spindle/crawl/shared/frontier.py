@@ -359,17 +359,23 @@ class RedisFrontier:
             out[_as_bytes(name)] = parsed[1] if parsed[0] is None else decode_entry(claim)
         return out
 
-    def confirm(self, keys: Iterable[str], *, wait: bool = False) -> bool:
-        """Forget the claims of ``keys``: their records are committed to this worker's state.
+    def confirm(self, keys: Iterable[str], *, answered: bool = False, wait: bool = False) -> bool:
+        """Forget the claims of ``keys``: their records are committed to this worker's state;
+        ``answered`` notes that one of them got an HTTP answer (for the crawl's exit codes).
         From any thread. Without ``wait``, one try: False when Redis was away."""
         digests = [digest(key) for key in keys]
-        for start in range(0, len(digests), _ADMIT_CHUNK):
-            reply = self._send(
-                [("confirm", *digests[start : start + _ADMIT_CHUNK])], "", None, wait
-            )
+        first: list[Op] = [("answered",)] if answered else []
+        for start in range(0, max(1, len(digests)), _ADMIT_CHUNK):
+            chunk = digests[start : start + _ADMIT_CHUNK]
+            reply = self._send([*first, ("confirm", *chunk)], "", None, wait)
             if reply is None:
                 return False
+            first = []
         return True
+
+    def answered(self) -> bool:
+        """Whether any worker of the crawl has committed a record with an HTTP answer."""
+        return bool(self._link.call(lambda r: r.hget(self._keys.meta, "answered")))
 
     def unclaim(self, name: bytes, claimed: Entry | str) -> None:
         """Drop a claim whose record never reached this worker's state, and queue its URL

@@ -135,6 +135,7 @@ class ConfirmingStore:
         self._inner = inner
         self._frontier = frontier
         self._unconfirmed: list[str] = []
+        self._answered = False
 
     def open(self, identity: Mapping[str, object]) -> Resumed | None:
         return self._inner.open(identity)
@@ -142,8 +143,12 @@ class ConfirmingStore:
     def save(self, changes: Changes, lines: Mapping[Stream, list[bytes]]) -> None:
         self._inner.save(changes, lines)
         self._unconfirmed += [record.key for record in changes.records]
-        if self._frontier.confirm(self._unconfirmed):
+        self._answered |= any(record.status is not None for record in changes.records)
+        if not self._unconfirmed and not self._answered:
+            return
+        if self._frontier.confirm(self._unconfirmed, answered=self._answered):
             self._unconfirmed = []
+            self._answered = False
 
     def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:
         return self._inner.encoded(stream, start)
@@ -153,8 +158,11 @@ class ConfirmingStore:
 
     def settle(self) -> None:
         """Confirm what is left, waiting for Redis if need be (at the end of a run)."""
-        if self._unconfirmed and self._frontier.confirm(self._unconfirmed, wait=True):
+        if not self._unconfirmed and not self._answered:
+            return
+        if self._frontier.confirm(self._unconfirmed, answered=self._answered, wait=True):
             self._unconfirmed = []
+            self._answered = False
 
 
 @dataclass
@@ -168,10 +176,7 @@ class SharedRun:
     keys: CrawlKeys
     created: bool
     reconciled: int
-
-    def done_count(self) -> int:
-        """Pages the whole crawl has completed."""
-        return int(self.link.call(lambda r: r.hlen(self.keys.done)))
+    ended_answered: bool = False
 
     def abandon(self) -> None:
         """Stop without another word to Redis (it is away): the leases expire by themselves."""
@@ -185,6 +190,7 @@ class SharedRun:
         try:
             self.frontier.leave()
             self.store.settle()
+            self.ended_answered = self.frontier.answered()
         finally:
             self.link.close()
 

@@ -477,6 +477,11 @@ function ops.unclaim(digest, H, payload, depth, attempt)
   return {}
 end
 
+function ops.answered()
+  redis.call('HSET', META, 'answered', 1)
+  return {}
+end
+
 function ops.confirm(start, argc)
   for i = start, start + argc - 1 do redis.call('HDEL', CLAIMS, ARGV[i]) end
   return {}
