@@ -207,6 +207,7 @@ def test_usage_errors_are_one_line(args: list[str], message: str, tmp_path: Path
 
 def test_a_worker_with_other_settings_is_refused(redis_server: RedisServer, tmp_path: Path) -> None:
     common = ["--frontier", redis_server.url, "--crawl-id", "c", "--quiet", "--rate", "0"]
+    common += ["--retries", "0"]
     first = spindle("crawl", "http://127.0.0.1:9/", "--out", str(tmp_path / "a.jsonl"), *common)
     assert first.returncode == 1  # nothing listens there; the crawl exists now
     other = spindle(
