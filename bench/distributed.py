@@ -149,9 +149,10 @@ def commandstats(client: object) -> dict[str, int]:
 def throughput(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="spindle-distributed-"))
     rows = []
-    with RedisServer(workdir / "redis") as redis, site(args.hosts, args.pages, args.latency) as seeds:
+    served = site(args.hosts, args.pages, args.latency)
+    with RedisServer(workdir / "redis", appendfsync=args.fsync) as redis, served as seeds:
         client = redis.client()
-        plan: list[tuple[str, int, bool]] = [("in memory", 1, False)]
+        plan: list[tuple[str, int, bool]] = [("in memory", 1, False)] if args.baseline else []
         plan += [(f"redis, {n}", n, True) for n in args.processes]
         for label, processes, shared in plan:
             rates, per_page, rtt = [], [], []
@@ -188,10 +189,12 @@ def throughput(args: argparse.Namespace) -> None:
     print(
         f"\n{total:,} pages on {args.hosts} hosts, {args.latency * 1000:.0f} ms per answer, "
         f"--workers {args.workers} per process, --host-concurrency {args.concurrency}, "
-        f"--rate 0, asyncio engine; median of {args.runs}; {os.cpu_count()} CPUs\n"
+        f"--rate 0, asyncio engine, appendfsync {args.fsync}; median of {args.runs}; "
+        f"{os.cpu_count()} CPUs\n"
     )
-    print("| frontier, processes | pages/s | script calls per page | commands in scripts "
-          "per page |")
+    print(
+        "| frontier, processes | pages/s | script calls per page | commands in scripts per page |"
+    )
     print("|---|---|---|---|")
     for label, rate, rtt_, cmds in rows:
         extra = "" if rtt_ is None else f"{rtt_:.2f}"
@@ -223,9 +226,7 @@ def memory(args: argparse.Namespace) -> None:
         def frontier(name: str) -> RedisFrontier:
             keys = CrawlKeys(name)
             open_crawl(link, keys, {"bench": name}, interval=0.0, concurrency=1 << 20)
-            return RedisFrontier(
-                link, keys, "w", traps=TrapLimits(), lease=60.0, caller_clock=True
-            )
+            return RedisFrontier(link, keys, "w", traps=TrapLimits(), lease=60.0, caller_clock=True)
 
         def urls(host: str, count: int) -> list[Entry]:
             out = []
@@ -260,7 +261,8 @@ def memory(args: argparse.Namespace) -> None:
         hosts = frontier("hosts")
         count = args.hosts_for_memory
         for start in range(0, count, 1000):
-            offers = [Offer(urls(f"host-{i}.example.com", 1)[0]) for i in range(start, start + 1000)]
+            names = [f"host-{i}.example.com" for i in range(start, start + 1000)]
+            offers = [Offer(urls(name, 1)[0]) for name in names]
             hosts.offer(offers, 0.0)
         per_host = (used() - base) / count - per_queued
         version = client.info()["redis_version"]
@@ -286,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--processes", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 2, 4])  # fmt: skip
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fsync", choices=["always", "everysec"], default="always",
+                        help="Redis's appendfsync")  # fmt: skip
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="skip the in-memory row")  # fmt: skip
     parser.add_argument("--urls", type=int, default=20_000, help="URLs for the memory figures")
     parser.add_argument("--hosts-for-memory", type=int, default=10_000)
     args = parser.parse_args(argv)

@@ -219,3 +219,16 @@ def test_a_worker_with_other_settings_is_refused(redis_server: RedisServer, tmp_
     status = spindle("frontier", "status", "--frontier", redis_server.url, "--crawl-id", "c")
     assert status.returncode == 0
     assert "finished" in status.stdout
+
+
+def test_a_redis_without_append_only_file_is_named(redis_server: RedisServer) -> None:
+    from spindle.crawl.shared.join import _warn_without_aof
+
+    said: list[str] = []
+    link = RedisLink(redis_server.url)
+    _warn_without_aof(link, said.append)
+    assert said == []
+    redis_server.client().config_set("appendonly", "no")
+    _warn_without_aof(link, said.append)
+    assert len(said) == 1
+    assert "keeps no append-only file" in said[0]

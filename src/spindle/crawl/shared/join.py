@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import redis
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.values import Changes, Entry, Resumed
@@ -120,7 +121,10 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self._period):
-            self._frontier.beat()
+            try:
+                self._frontier.beat()
+            except Exception:  # a refused beat (the crawl gone): the engine's next call says so
+                continue
 
     def stop(self) -> None:
         self._stop.set()
@@ -231,6 +235,7 @@ def join_crawl(
                 "state holds part of it; Redis lost the crawl (restarted without its "
                 "append-only file?): start again with a new --crawl-id and new --state files"
             )
+        _warn_without_aof(link, say)
         worker = store.setting("worker", lambda: secrets.token_hex(6))
         frontier = RedisFrontier(link, keys, worker, traps=config.traps, lease=shared.lease_timeout)
         frontier.rejoin()
@@ -258,6 +263,20 @@ def join_crawl(
             robots=resumed.robots,
         )
     return run, resumed
+
+
+def _warn_without_aof(link: RedisLink, say: Callable[[str], None] | None) -> None:
+    """Say so when Redis keeps no append-only file: a restart of Redis would lose the crawl.
+    (A Redis that does not let us ask, as some managed ones, is taken at its word.)"""
+    try:
+        found: dict[Any, Any] = dict(link.try_call(lambda r: r.config_get("appendonly")) or {})
+    except redis.ResponseError:
+        return
+    if found.get("appendonly", found.get(b"appendonly")) in ("no", b"no"):
+        (say or link.say)(
+            f"spindle: Redis at {link.name} keeps no append-only file: if it restarts, the "
+            "crawl is lost (run it with --appendonly yes --appendfsync always)"
+        )
 
 
 def _reconcile(frontier: RedisFrontier, store: SQLiteStore) -> int:

@@ -92,7 +92,7 @@ class RedisLink:
         )
         self._stop = stop or threading.Event()
         self._patience = patience
-        self._say = say or _to_stderr
+        self.say = say or _to_stderr
         self._backoff = Backoff(base=0.1, factor=2.0, cap=5.0, max_attempts=1 << 30)
         self.round_trips = 0
 
@@ -114,7 +114,7 @@ class RedisLink:
                 now = time.monotonic()
                 if away_since is None:
                     away_since = now
-                    self._say(
+                    self.say(
                         f"spindle: Redis at {self.name} cannot be reached ({_reason(exc)}); "
                         "waiting for it, retrying with backoff (Ctrl-C twice to stop)"
                     )
@@ -130,7 +130,7 @@ class RedisLink:
                     ) from exc
                 continue
             if away_since is not None:
-                self._say(
+                self.say(
                     f"spindle: Redis at {self.name} is back after "
                     f"{time.monotonic() - away_since:.1f} s"
                 )
