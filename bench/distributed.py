@@ -185,12 +185,12 @@ def throughput(args: argparse.Namespace) -> None:
                     statistics.median(per_page) if per_page else None,
                 )
             )
-    total = args.hosts * args.pages
+    total = args.hosts * (args.pages + 1)  # each host's root and its pages
     print(
         f"\n{total:,} pages on {args.hosts} hosts, {args.latency * 1000:.0f} ms per answer, "
         f"--workers {args.workers} per process, --host-concurrency {args.concurrency}, "
         f"--rate 0, asyncio engine, appendfsync {args.fsync}; median of {args.runs}; "
-        f"{os.cpu_count()} CPUs\n"
+        f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at the end\n"
     )
     print(
         "| frontier, processes | pages/s | script calls per page | commands in scripts per page |"
