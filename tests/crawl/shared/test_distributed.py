@@ -28,14 +28,18 @@ from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
 
-RATE = 10.0
+RATE = 5.0
 HOST_CONCURRENCY = 2
 LATENCY = 0.25
 LEASE = 2.0
-# Starts are spaced on Redis's clock; requests arrive a little later, each after its own
-# delay (a process scheduled late on a busy machine): this much is allowed for it.
-JITTER = 0.05
-PAGES = 12  # per host, beside its root and robots.txt
+# Starts are spaced on Redis's clock when a worker takes a slot; the request leaves a little
+# later (the asyncio engine takes a whole turn's slots, a round trip each, before its tasks
+# run; a process waits for a core). With 9 runnable processes on 2 cores, requests left up to
+# 0.18 s after their start, so this much is allowed. Long windows stay tight (25 requests
+# need 4.6 s, not 4.8), and workers that each kept their own pace still fail: three of them
+# put 4 requests in 0.2 s, where 1 + 5 * (0.2 + 0.2) = 3 are allowed.
+JITTER = 0.2
+PAGES = 8  # per host, beside its root and robots.txt
 
 
 @contextlib.contextmanager
@@ -156,11 +160,13 @@ def assert_every_page_once(workers: list[Worker], servers: list[FaultServer]) ->
 
 def assert_polite(servers: list[FaultServer]) -> None:
     for server in servers:
-        arrivals = sorted(span.arrived for span in server.spans)
+        spans = sorted(server.spans, key=lambda span: span.arrived)
+        arrivals = [span.arrived for span in spans]
         for i, j in itertools.combinations(range(len(arrivals)), 2):
             window = arrivals[j] - arrivals[i]
             assert j - i + 1 <= RATE * (window + JITTER) + 1, (
-                f"{server.host}: {j - i + 1} requests within {window:.3f} s"
+                f"{server.host}: {j - i + 1} requests within {window:.3f} s: "
+                f"{[(round(s.arrived - arrivals[0], 3), s.path) for s in spans[i : j + 1]]}"
             )
         events = sorted(
             [(span.arrived, 1) for span in server.spans]
