@@ -13,8 +13,15 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 
-install-dev: $(BIN)/python
+install-dev: $(BIN)/python $(VENV)-pywb/bin/wayback
 	$(BIN)/python -m pip install -q -e '.[dev]'
+
+# pywb replays the crawler's WARCs in the tests; it pins redis<3, which the crawler's shared
+# frontier cannot use, so it lives in a virtual environment of its own.
+$(VENV)-pywb/bin/wayback:
+	$(PYTHON) -m venv $(VENV)-pywb
+	$(VENV)-pywb/bin/python -m pip install -q --upgrade pip
+	$(VENV)-pywb/bin/python -m pip install -q 'pywb==2.10.0'
 
 demo: install
 	$(BIN)/spindle demo
@@ -30,4 +37,4 @@ bench: install-dev
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-pywb build dist src/*.egg-info .mypy_cache .ruff_cache

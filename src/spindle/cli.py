@@ -24,10 +24,11 @@ def _register() -> None:
     from spindle.crawl.cli import crawl, demo
     from spindle.crawl.fetch import fetch
     from spindle.crawl.report.cli import report
+    from spindle.crawl.shared.cli import frontier
     from spindle.lab.cli import lab
     from spindle.sample_site.cli import serve_sample
 
-    for command in (crawl, report, fetch, serve_sample, demo, lab):
+    for command in (crawl, report, fetch, frontier, serve_sample, demo, lab):
         cli.add_command(command)
 
 

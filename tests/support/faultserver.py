@@ -1,10 +1,13 @@
-"""A real HTTP/1.1 server on 127.0.0.1 whose answers a test scripts route by route.
+"""A real HTTP/1.1 server on a loopback address (127.0.0.1 by default) whose answers a test
+scripts route by route.
 
 Handlers are plain callables ``Request -> Reply | Wire`` built from small factories (``page``,
 ``raw``, ``redirect``, ``sequence``, ``delayed``, ``huge``, ``endless``, ``gzip_bomb``...), so
 a test states the faults it injects in one line each. Every request is logged with its
 arrival time (``time.monotonic``) before the handler runs, so politeness can be checked against
-the server's own clock. Unrouted paths answer 404, which for ``/robots.txt`` means "allow all".
+the server's own clock; ``spans`` adds when each answer was written out, so the requests a
+server was handling at once can be counted. Unrouted paths answer 404, which for
+``/robots.txt`` means "allow all".
 
 A :class:`Reply` goes through the standard HTTP writer. A :class:`Wire` reply is the raw-socket
 mode: once the request is read, its script writes bytes straight onto the socket (or resets it),
@@ -55,6 +58,7 @@ __all__ = [
     "LogEntry",
     "Reply",
     "Request",
+    "Span",
     "Wire",
     "bad_chunked",
     "bad_content_length",
@@ -116,6 +120,15 @@ class LogEntry:
     path: str
     headers: Message
     client_port: int = 0
+
+
+@dataclass(frozen=True)
+class Span:
+    """One request from its arrival to the end of its answer (server clock)."""
+
+    arrived: float
+    finished: float
+    path: str
 
 
 @dataclass
@@ -404,9 +417,10 @@ _HANDSHAKE_TIMEOUT = 10.0
 
 
 class FaultServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port), scripted by routes."""
+    """A threaded HTTP/1.1 server on ``host`` (any 127.x.y.z address works on Linux; an
+    ephemeral port), scripted by routes."""
 
-    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
         self._routes: dict[str, Handler] = {}
         self._prefixes: list[tuple[str, Handler]] = []
         self._lock = threading.Lock()
@@ -414,8 +428,10 @@ class FaultServer:
         self._stop = threading.Event()
         self.log: list[LogEntry] = []
         self.streams: list[tuple[str, int]] = []
+        self.spans: list[Span] = []
+        self.host = host
         self.scheme = "http" if tls is None else "https"
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer((host, 0), self._handler_class())
         self._server.tls = tls
         self._tls_failures = 0
         self._server.on_tls_failure = self._tls_failed
@@ -441,9 +457,10 @@ class FaultServer:
         self._server.server_close()
         self._thread.join()
 
-    def url(self, path: str, *, host: str = "127.0.0.1") -> str:
-        """The absolute URL of ``path`` on this server (``host`` must reach 127.0.0.1)."""
-        return f"{self.scheme}://{host}:{self.port}{path}"
+    def url(self, path: str, *, host: str | None = None) -> str:
+        """The absolute URL of ``path`` on this server (``host``, when given, must reach the
+        address the server listens on)."""
+        return f"{self.scheme}://{host or self.host}:{self.port}{path}"
 
     def wait_for_tls_failures(self, count: int, timeout: float = 10.0) -> int:
         """How many TLS handshakes failed (a client that did not trust the certificate), once
@@ -526,6 +543,15 @@ class FaultServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                arrived = time.monotonic()
+                try:
+                    self._answer()
+                finally:
+                    span = Span(arrived, time.monotonic(), self.path)
+                    with server._lock:
+                        server.spans.append(span)
+
+            def _answer(self) -> None:
                 server._record(self.path, self.headers, self.client_address[1])
                 parts = urlsplit(self.path)
                 request = Request(parts.path, parts.query, self.headers, server._stop)

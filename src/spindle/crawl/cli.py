@@ -30,6 +30,8 @@ from spindle.crawl.http_options import INSECURE_WARNING, HttpOptionError, HttpOp
 from spindle.crawl.progress import print_summary
 from spindle.crawl.runner import ENGINES, RunOptions, RunRefused, holds_data, run_crawl
 from spindle.crawl.seeds import SeedError, Seeds, read_seeds
+from spindle.crawl.shared.errors import FrontierError, FrontierMismatch
+from spindle.crawl.shared.settings import SharedCrawl
 from spindle.crawl.store.base import StateError
 from spindle.crawl.store.jsonl import OutputMismatch
 from spindle.crawl.summary import CrawlSummary, RunFailure
@@ -135,8 +137,10 @@ def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSu
     console = Console(stderr=True, quiet=quiet)
     try:
         summary = run_crawl(config, options, console)
-    except (StateError, RunRefused, OutputMismatch) as exc:
+    except (StateError, RunRefused, OutputMismatch, FrontierMismatch) as exc:
         raise click.UsageError(str(exc)) from exc
+    except FrontierError as exc:
+        raise click.ClickException(str(exc)) from exc
     except sqlite3.DatabaseError as exc:
         raise click.UsageError(f"{options.state}: not a Spindle state file ({exc})") from exc
     except OSError as exc:
@@ -353,6 +357,21 @@ def _silence_stdout() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Append one line per fetch to this file.",
 )
+@click.option(
+    "--frontier",
+    metavar="URL",
+    help="Share the crawl with other workers through the Redis at URL (redis://HOST:PORT/DB); "
+    "each worker runs the same command with its own --out and --state.",
+)
+@click.option("--crawl-id", metavar="NAME", help="The shared crawl's name in Redis (--frontier).")
+@click.option(
+    "--lease-timeout",
+    type=Duration(),
+    default=30.0,
+    show_default=True,
+    help="With --frontier: how long after this worker stops (killed, cut off) others take "
+    "back its URLs.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no summary.")
 @click.option("--summary-json", is_flag=True, help="Print the summary as JSON on stderr.")
 def crawl(
@@ -393,6 +412,9 @@ def crawl(
     max_time: float | None,
     verbose: bool,
     log_file: Path | None,
+    frontier: str | None,
+    crawl_id: str | None,
+    lease_timeout: float,
     quiet: bool,
     summary_json: bool,
     http: HttpOptions,
@@ -405,6 +427,8 @@ def crawl(
       spindle crawl https://example.com/ --out pages.jsonl   # again: resumes
       spindle crawl https://example.com/ --out - | jq .url
       spindle crawl https://example.com/ --warc site.warc.gz --save-dir site --out pages.jsonl
+      spindle crawl https://example.com/ --frontier redis://db:6379/0 --crawl-id site \\
+          --out shard-1.jsonl --state shard-1.db      # one worker of many
     """
     try:
         given = read_seeds(seeds, seeds_file)
@@ -420,6 +444,16 @@ def crawl(
         credentials = http.with_seed_credentials(given.credentials)
     except HttpOptionError as exc:
         raise click.UsageError(str(exc)) from exc
+    shared = None
+    if (frontier is None) != (crawl_id is None):
+        raise click.UsageError("--frontier and --crawl-id go together")
+    if frontier is not None and crawl_id is not None:
+        if no_state:
+            raise click.UsageError("a worker of a shared crawl (--frontier) needs its state")
+        try:
+            shared = SharedCrawl(frontier, crawl_id, lease_timeout)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
     try:
         config = CrawlConfig(
             seeds=given.urls,
@@ -472,6 +506,7 @@ def crawl(
         warc=warc,
         warc_max_size=warc_max_size,
         save_dir=save_dir,
+        shared=shared,
     )
     if not http.verify:
         click.echo(INSECURE_WARNING, err=True)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 
@@ -41,6 +41,8 @@ from spindle.crawl.engines.turns import StopSignals
 from spindle.crawl.fetchlog import FetchLog
 from spindle.crawl.http_options import HttpOptions
 from spindle.crawl.progress import LiveProgress
+from spindle.crawl.shared.errors import FrontierError
+from spindle.crawl.shared.settings import SharedCrawl
 from spindle.crawl.store.base import CrawlStore, Stream
 from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
@@ -49,6 +51,9 @@ from spindle.crawl.store.sqlite import SQLiteStore
 from spindle.crawl.store.warc import WarcArchive, crawl_info, warc_files
 from spindle.crawl.store.writer import RecordWriter, WriterFailed
 from spindle.crawl.summary import CrawlSummary, RunFailure
+
+if TYPE_CHECKING:
+    from spindle.crawl.shared.join import SharedRun
 
 __all__ = [
     "ENGINES",
@@ -118,6 +123,8 @@ class RunOptions:
     ``http`` holds the other HTTP controls (headers, accepted types, cookies, proxies, TLS).
     ``parsers`` is how many worker processes parse big pages (None: one fewer than the
     machine's cores; 0: parse in the crawl's own process).
+    ``shared`` makes this run one worker of a crawl shared through a Redis frontier (it needs
+    ``state``).
     """
 
     out: str
@@ -137,6 +144,7 @@ class RunOptions:
     save_dir: Path | None = None
     http: HttpOptions = field(default_factory=HttpOptions)
     parsers: int | None = None
+    shared: SharedCrawl | None = None
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -159,8 +167,11 @@ def check_files(options: RunOptions) -> None:
 
     Raises:
         RunRefused: the output would be overwritten without ``overwrite``, or ``state`` and
-            ``out`` are the same file.
+            ``out`` are the same file, or a shared crawl has no state to reconcile with.
     """
+    if options.shared is not None and options.state is None:
+        raise RunRefused("a worker of a shared crawl (--frontier) needs a --state file")
+
     if options.report is not None and options.out == "-":
         raise RunRefused("--report reads the records back from --out: give --out a file")
     report = str(options.report) if options.report is not None else None
@@ -228,6 +239,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         sqlite3.DatabaseError: the state file is not a SQLite file.
         OutputMismatch: the output does not match the state it is resumed from.
         OSError: the output file cannot be opened.
+        FrontierError: the shared crawl cannot be joined (other settings; Redis away).
     """
     check_files(options)
     engine = load_engine(options.engine)  # before any signal can interrupt an import
@@ -243,12 +255,18 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     deadline = start + options.max_time if options.max_time is not None else None
     timed_out = threading.Event()
     failure: RunFailure | None = None
+    shared: SharedRun | None = None
+    frontier_down = False
     fetch_log = FetchLog(
         *([_to_stderr] if options.verbose else []),
         *([lambda line: log_file.write(line + "\n")] if log_file is not None else []),
     )
     try:
         resumed = store.open({**crawl_identity(config), **_archive_identity(options)})
+        if options.shared is not None:
+            shared, resumed = _join(options.shared, config, store, resumed, signals)
+            scheduler = CrawlScheduler(config, frontier=shared.frontier)
+            store = shared.store
         sinks = _open_sinks(options, store if resumed is not None else None)
         try:
             warc, pages = _open_archives(config, options, store, resumed=resumed is not None)
@@ -298,6 +316,9 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
                     writer.submit(changes)
         except WriterFailed as exc:
             failure = RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
+        except FrontierError as exc:  # the shared state could not be written: resumable
+            failure = RunFailure(RunFailure.Kind.OUTPUT, str(exc))
+            frontier_down = True
         except Exception as exc:  # a broken invariant: stop cleanly, keep what was committed
             failure = RunFailure(RunFailure.Kind.INTERNAL, _describe(exc))
         finally:
@@ -308,6 +329,9 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             except OSError as exc:
                 failure = failure or RunFailure(RunFailure.Kind.OUTPUT, _describe(exc))
     finally:
+        elsewhere = 0
+        if shared is not None:
+            elsewhere, failure = _leave(shared, failure, down=frontier_down)
         store.close()
         if log_file is not None:
             log_file.close()
@@ -320,7 +344,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         interrupted=interrupted and not timed_out.is_set(),
         timed_out=timed_out.is_set(),
         resumed_pages=resumed.pages_done if resumed else 0,
-        resumed_fetched=resumed.fetched if resumed else 0,
+        resumed_fetched=(resumed.fetched if resumed else 0) + elsewhere,
         queued=scheduler.queued,
         failure=failure,
         out=options.out,
@@ -358,6 +382,36 @@ def _write_report(records: Path, report: Path) -> RunFailure | None:
 def default_parsers() -> int:
     """Parse in other processes when there are other cores: one fewer than the cores."""
     return max(0, (os.cpu_count() or 1) - 1)
+
+
+def _join(
+    options: SharedCrawl,
+    config: CrawlConfig,
+    store: CrawlStore,
+    resumed: Resumed | None,
+    signals: StopSignals,
+) -> tuple[SharedRun, Resumed | None]:
+    from spindle.crawl.shared.join import join_crawl  # loads the Redis client
+
+    assert isinstance(store, SQLiteStore)  # check_files() asked for a state file
+    return join_crawl(options, config, store, resumed, stop=signals.abandon)
+
+
+def _leave(
+    shared: SharedRun, failure: RunFailure | None, *, down: bool
+) -> tuple[int, RunFailure | None]:
+    """Close a worker's part in a shared crawl; return 1 when some worker of the crawl got an
+    HTTP answer (so a worker that fetched nothing itself still ends well when others did).
+    When Redis is ``down`` already, nothing more is sent: the leases expire instead."""
+    if down:
+        shared.abandon()
+        return 0, failure
+    try:
+        shared.close()
+        elsewhere = int(shared.ended_answered)
+    except FrontierError as exc:
+        return 0, failure or RunFailure(RunFailure.Kind.OUTPUT, str(exc))
+    return elsewhere, failure
 
 
 def _ignore(observation: Observation) -> None:

@@ -6,7 +6,11 @@ crawler-commons' URLFrontier: *admit/push* (PutURLs), *take* (GetURLs, with the 
 implies), *finish* and *complete* (acknowledging a URL), *pause* and *block*
 (BlockQueueUntil), *set_interval* (SetDelay), *drain* (DeleteQueue); and two things a frontier
 shared by many processes must own: the crawl-wide page budget (*charge*) and robots.txt
-decisions reached by other processes (*robots*, *share_robots*).
+decisions reached by other processes (*robots*, *share_robots*). *offer* admits the URLs a
+page links to in one call, so that a shared frontier answers them in one round trip, and
+*settle* ends the lease of a URL taken but never fetched or recorded (robots.txt refused it
+after it was taken, or it was a sitemap read): each way a taken URL can end is a verb, so a
+shared frontier can lease URLs instead of popping them and losing them with a worker.
 
 Rules of :class:`MemoryFrontier`:
 
@@ -26,7 +30,7 @@ import enum
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,7 +41,7 @@ from spindle.crawl.core.traps import TrapGuard
 from spindle.crawl.core.urls import host_key
 from spindle.crawl.core.values import Entry, RobotsDecision, TrapRule, Wait
 
-__all__ = ["Admission", "Frontier", "Lease", "MemoryFrontier"]
+__all__ = ["Admission", "Frontier", "Lease", "MemoryFrontier", "Offer"]
 
 
 class Admission(enum.Enum):
@@ -53,6 +57,17 @@ class Lease:
 
     host: str
     entry: Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A URL offered to :meth:`Frontier.offer`: ``judge`` it (see :meth:`Frontier.admit`) and
+    ``queue`` it when new; or, with ``judge`` False, only mark it seen (a filter or the scope
+    refused it; see :meth:`Frontier.mark_seen`)."""
+
+    entry: Entry
+    queue: bool = True
+    judge: bool = True
 
 
 class Frontier(Protocol):
@@ -89,6 +104,11 @@ class Frontier(Protocol):
     def mark_seen(self, key: str) -> bool:
         """Mark ``key`` seen without judging it (a URL refused by a filter or out of scope);
         False when it was seen already."""
+        ...
+
+    def offer(self, offers: Sequence[Offer], now: float) -> list[Admission | TrapRule]:
+        """Admit each offer in order, as :meth:`admit` (or :meth:`mark_seen`, answering NEW
+        for True) would, and :meth:`push` each new one that asks to be queued."""
         ...
 
     def restore(
@@ -134,8 +154,14 @@ class Frontier(Protocol):
         ...
 
     def complete(self, key: str) -> bool:
-        """Claim the result of URL ``key`` for this process, before its record is written.
-        False: another process of a shared crawl completed it already; drop this record."""
+        """Claim the result of URL ``key`` for this process, before its record is written; a
+        URL taken by this process ends its lease here. False: another process of a shared
+        crawl completed it already; drop this record."""
+        ...
+
+    def settle(self, key: str) -> None:
+        """End the lease of URL ``key``, taken (or drained) by this process and neither
+        fetched nor recorded: robots.txt refused it once taken, or it was a sitemap read."""
         ...
 
     def charge(self, limit: int | None) -> bool:
@@ -268,6 +294,19 @@ class MemoryFrontier:
         self._seen.add(key)
         return True
 
+    def offer(self, offers: Sequence[Offer], now: float) -> list[Admission | TrapRule]:
+        verdicts: list[Admission | TrapRule] = []
+        for offer in offers:
+            entry = offer.entry
+            if not offer.judge:
+                verdicts.append(Admission.NEW if self.mark_seen(entry.key) else Admission.SEEN)
+                continue
+            verdict = self.admit(entry)
+            if verdict is Admission.NEW and offer.queue:
+                self.push(entry, now)
+            verdicts.append(verdict)
+        return verdicts
+
     def waiting(self) -> Iterator[Entry]:
         for host in self._hosts.values():
             for queue in host.by_depth:
@@ -353,6 +392,9 @@ class MemoryFrontier:
 
     def complete(self, key: str) -> bool:
         return True  # one process: every result is its own
+
+    def settle(self, key: str) -> None:
+        """One process: a URL taken is simply gone; there is no lease to end."""
 
     def charge(self, limit: int | None) -> bool:
         if self.spent(limit):

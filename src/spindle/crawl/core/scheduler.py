@@ -22,10 +22,11 @@ import enum
 import math
 import random
 from collections import Counter
+from collections.abc import Sequence
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.errors import MisuseError
-from spindle.crawl.core.frontier import Admission, Frontier, Lease, MemoryFrontier
+from spindle.crawl.core.frontier import Admission, Frontier, Lease, MemoryFrontier, Offer
 from spindle.crawl.core.outcomes import (
     HOST_PAUSE_STATUSES,
     RedirectRefused,
@@ -139,7 +140,7 @@ class CrawlScheduler:
         """
         self._begin(now)
         for seed in self.config.seeds:
-            self._admit(Entry(seed, canonicalize(seed), 0, None), now)
+            self._admit_all([Entry(seed, canonicalize(seed), 0, None)], now)
 
     def resume(self, state: Resumed, now: float) -> None:
         """Continue a crawl from persisted state instead of :meth:`start`.
@@ -228,6 +229,7 @@ class CrawlScheduler:
         entry: Entry | None = lease.entry
         while entry is not None and not robots.allows(entry.url):
             self._skip_disallowed(entry, robots)  # queued before the host's robots.txt was known
+            frontier.settle(entry.key)
             entry = frontier.take_more(host, now)
         if entry is None:
             frontier.release(host, now)
@@ -349,14 +351,15 @@ class CrawlScheduler:
         if robots.status is RobotsStatus.RETRY:
             frontier.block(host, robots.retry_at, now)
             return
-        frontier.block(host, -math.inf, now)
-        if robots.decided:
+        if robots.decided:  # shared before the host opens, so no other process fetches it again
             decision = robots.decision(outcome.fetched_at)
             self._changes.robots.append(decision)
             frontier.share_robots(decision)
+        frontier.block(host, -math.inf, now)
         if robots.status is RobotsStatus.UNREACHABLE:
             for entry in frontier.drain(host, now):
                 self._skip_disallowed(entry, robots)
+                frontier.settle(entry.key)
         self._apply_crawl_delay(robots, now)
         if robots.status is RobotsStatus.READY:
             self._queue_sitemaps(robots, now)
@@ -370,29 +373,34 @@ class CrawlScheduler:
             return
         self._sitemap_hosts.add(host)
         named = robots.rules.sitemaps if self.config.obey_robots else ()
+        entries = []
         for url in (*named, f"{host}/sitemap.xml"):
             link = self._resolver.resolve_one(robots.url, url)
             if link is not None:
-                entry = Entry(link.url, link.key, 0, robots.url, kind=FetchKind.SITEMAP)
-                self._admit(entry, now)
+                entries.append(Entry(link.url, link.key, 0, robots.url, kind=FetchKind.SITEMAP))
+        self._admit_all(entries, now)
 
     def _observe_sitemap(self, observation: Observation, now: float) -> None:
         listing, fetch = observation.listing, observation.fetch
         self._changes.read.append(fetch.key)
+        self._frontier.settle(fetch.key)
         if listing is None:
             return  # not there, or not answered: a sitemap is a hint, never an error
         self.stats.sitemaps_read += 1
         self.stats.sitemap_urls += len(listing.pages)
-        for link in listing.sitemaps:
-            self._admit(Entry(link.url, link.key, 0, fetch.url, kind=FetchKind.SITEMAP), now)
-        if self.config.max_depth < 1:
-            return
-        for link in listing.pages:
-            entry = Entry(link.url, link.key, 1, fetch.url)
-            if self._scope.allows(link.url):
-                self._admit(entry, now)
-            elif self.config.report_scope and self._frontier.mark_seen(link.key):
-                self._skip(entry, SkipReason.SCOPE)
+        entries = [
+            Entry(link.url, link.key, 0, fetch.url, kind=FetchKind.SITEMAP)
+            for link in listing.sitemaps
+        ]
+        outside = []
+        if self.config.max_depth >= 1:
+            for link in listing.pages:
+                entry = Entry(link.url, link.key, 1, fetch.url)
+                if self._scope.allows(link.url):
+                    entries.append(entry)
+                elif self.config.report_scope:
+                    outside.append(entry)
+        self._admit_all(entries, now, outside=outside)
 
     def _apply_crawl_delay(self, robots: HostRobots, now: float) -> None:
         asked = robots.rules.crawl_delay
@@ -424,12 +432,12 @@ class CrawlScheduler:
         self._record_fetch(observation)
         if page is None:
             return
-        for link in page.outside:
-            if self._frontier.mark_seen(link.key):
-                self._skip(Entry(link.url, link.key, fetch.depth + 1, fetch.url), SkipReason.SCOPE)
+        depth = fetch.depth + 1
+        outside = [Entry(link.url, link.key, depth, fetch.url) for link in page.outside]
+        entries = []
         if fetch.depth < self.config.max_depth:
-            for link in page.links:
-                self._admit(Entry(link.url, link.key, fetch.depth + 1, fetch.url), now)
+            entries = [Entry(link.url, link.key, depth, fetch.url) for link in page.links]
+        self._admit_all(entries, now, outside=outside)
 
     def _retry(self, host: str, fetch: Fetch, outcome: Outcome, now: float) -> None:
         self.stats.retries += 1
@@ -461,9 +469,9 @@ class CrawlScheduler:
         chain = (*fetch.redirect_chain, fetch.url)
         entry = Entry(target.url, target.key, fetch.depth, fetch.url, 1, chain)
         if self._scope.allows(target.url):
-            self._admit(entry, now)
-        elif self.config.report_scope and self._frontier.mark_seen(target.key):
-            self._skip(entry, SkipReason.SCOPE)
+            self._admit_all([entry], now)
+        elif self.config.report_scope:
+            self._admit_all([], now, outside=[entry])
 
     def _record_fetch(
         self,
@@ -492,27 +500,47 @@ class CrawlScheduler:
 
     # -- admission --------------------------------------------------------------------------------
 
-    def _admit(self, entry: Entry, now: float) -> None:
-        if entry.parent is not None and self._filters.active:  # seeds are never filtered
-            refused = self._filters.refuses(Link(entry.url, entry.key))
+    def _admit_all(
+        self, entries: Sequence[Entry], now: float, *, outside: Sequence[Entry] = ()
+    ) -> None:
+        """Admit found URLs with one frontier call (a shared frontier answers in one round
+        trip): ``entries`` are judged and queued when new; ``outside`` are out of scope, marked
+        seen and reported once as scope skips. Seeds are never filtered."""
+        if not entries and not outside:
+            return
+        offers = [Offer(entry, judge=False) for entry in outside]
+        refusals: list[FilterRule | None] = [None] * len(offers)
+        for entry in entries:
+            refused = None
+            if entry.parent is not None and self._filters.active:
+                refused = self._filters.refuses(Link(entry.url, entry.key))
             if refused is not None:
-                if self._frontier.mark_seen(entry.key):
+                offers.append(Offer(entry, judge=False))
+            else:
+                robots = self._robots.get(host_key(entry.url))
+                disallowed = robots is not None and robots.decided and not robots.allows(entry.url)
+                offers.append(Offer(entry, queue=not disallowed))
+            refusals.append(refused)
+        verdicts = self._frontier.offer(offers, now)
+        for offer, refused, verdict in zip(offers, refusals, verdicts, strict=True):
+            entry = offer.entry
+            if verdict is Admission.SEEN:
+                continue
+            if not offer.judge:
+                if refused is None:
+                    self._skip(entry, SkipReason.SCOPE)
+                else:
                     self._skip(entry, SkipReason.FILTER, rule=refused)
-                return
-        verdict = self._frontier.admit(entry)
-        if verdict is Admission.SEEN:
-            return
-        if isinstance(verdict, TrapRule):
-            self._skip(entry, SkipReason.TRAP, rule=verdict)
-            return
-        self._changes.discovered.append(entry)
-        robots = self._robots_of(host_key(entry.url))
-        if robots.decided and not robots.allows(entry.url):
-            self._skip_disallowed(entry, robots)
-            return
-        self._frontier.push(entry, now)
-        if not self.config.obey_robots and entry.kind is FetchKind.PAGE:
-            self._queue_sitemaps(robots, now)
+                continue
+            if isinstance(verdict, TrapRule):
+                self._skip(entry, SkipReason.TRAP, rule=verdict)
+                continue
+            self._changes.discovered.append(entry)
+            robots = self._robots_of(host_key(entry.url))
+            if not offer.queue:
+                self._skip_disallowed(entry, robots)
+            elif not self.config.obey_robots and entry.kind is FetchKind.PAGE:
+                self._queue_sitemaps(robots, now)
 
     def _skip_disallowed(self, entry: Entry, robots: HostRobots) -> None:
         if robots.status is RobotsStatus.UNREACHABLE:

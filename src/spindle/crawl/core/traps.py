@@ -19,7 +19,7 @@ from spindle.crawl.core.config import TrapLimits
 from spindle.crawl.core.urls import host_key
 from spindle.crawl.core.values import TrapRule
 
-__all__ = ["TrapGuard", "repeated_run"]
+__all__ = ["TrapGuard", "counted_under", "repeated_run", "shape_rule"]
 
 
 def repeated_run(segments: list[str], max_repeats: int) -> bool:
@@ -42,6 +42,39 @@ def repeated_run(segments: list[str], max_repeats: int) -> bool:
     return False
 
 
+def shape_rule(url: str, limits: TrapLimits) -> TrapRule | None:
+    """The rule that refuses ``url`` by its shape alone (length, depth, repeats), or None.
+
+    >>> shape_rule("http://a.test/a/b/a/b/a/b", TrapLimits())
+    <TrapRule.REPEATED_PATH: 'repeated_path'>
+    """
+    if len(url) > limits.max_url_length:
+        return TrapRule.URL_TOO_LONG
+    segments = [s for s in _path(url).partition("?")[0].split("/") if s]
+    if len(segments) > limits.max_path_depth:
+        return TrapRule.PATH_TOO_DEEP
+    if len(segments) > limits.max_repeats and repeated_run(segments, limits.max_repeats):
+        return TrapRule.REPEATED_PATH
+    return None
+
+
+def counted_under(url: str) -> tuple[str, str | None]:
+    """The counters an admitted ``url`` adds to: its host, and its host and path when it has
+    a query (the query-variant count), else None.
+
+    >>> counted_under("http://a.test/cal?m=1"), counted_under("http://a.test/x")
+    (('http://a.test', 'http://a.test/cal'), ('http://a.test', None))
+    """
+    host = host_key(url)
+    path, has_query, _ = _path(url).partition("?")
+    return host, host + path if has_query else None
+
+
+def _path(url: str) -> str:
+    rest = url.partition("://")[2]
+    return rest[rest.find("/") :] if "/" in rest else "/"
+
+
 class TrapGuard:
     """Admits or refuses canonical URLs, remembering what it has admitted per host and path."""
 
@@ -60,24 +93,16 @@ class TrapGuard:
         (None, <TrapRule.QUERY_VARIANTS: 'query_variants'>)
         """
         limits = self._limits
-        if len(url) > limits.max_url_length:
-            return TrapRule.URL_TOO_LONG
-        rest = url.partition("://")[2]
-        path_and_query = rest[rest.find("/") :] if "/" in rest else "/"
-        path, has_query, _ = path_and_query.partition("?")
-        segments = [s for s in path.split("/") if s]
-        if len(segments) > limits.max_path_depth:
-            return TrapRule.PATH_TOO_DEEP
-        if len(segments) > limits.max_repeats and repeated_run(segments, limits.max_repeats):
-            return TrapRule.REPEATED_PATH
-        host = host_key(url)
+        refused = shape_rule(url, limits)
+        if refused is not None:
+            return refused
+        host, variant = counted_under(url)
         cap = limits.max_pages_per_host
         if cap is not None and self._per_host[host] >= cap:
             return TrapRule.HOST_PAGE_CAP
-        if has_query:
-            key = host + path
-            if self._variants[key] >= limits.max_query_variants:
+        if variant is not None:
+            if self._variants[variant] >= limits.max_query_variants:
                 return TrapRule.QUERY_VARIANTS
-            self._variants[key] += 1
+            self._variants[variant] += 1
         self._per_host[host] += 1
         return None

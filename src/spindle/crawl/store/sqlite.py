@@ -18,7 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from pathlib import Path
 
 import orjson
@@ -278,6 +278,32 @@ class SQLiteStore:
         """The WARC file and offset saved with the last committed batch."""
         row = self._db.execute("SELECT file, offset FROM warc").fetchone()
         return None if row is None else WarcMark(int(row[0]), int(row[1]))
+
+    def setting(self, name: str, default: Callable[[], str]) -> str:
+        """The value kept under ``name`` beside the crawl's identity, made by ``default`` and
+        kept the first time it is asked for (a shared crawl keeps its worker name here)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"setting:{name}",))
+        found = row.fetchone()
+        if found is not None:
+            return str(found[0])
+        value = default()
+        self._db.execute("INSERT INTO meta VALUES (?, ?)", (f"setting:{name}", value))
+        return value
+
+    def recorded(self, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` that have a record in the state."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                key
+                for (key,) in self._db.execute(
+                    f"SELECT key FROM records WHERE key IN ({marks})", chunk
+                )
+            )
+        return found
 
     def encoded(self, stream: Stream, start: int) -> Generator[bytes, None, None]:
         """Yield the saved lines of ``stream`` from position ``start`` on."""
