@@ -187,12 +187,12 @@ def probe_memory(
     try:
         first = _seeded(web, config_for, new_scheduler)
         sched, seed_fetch = first
+        # The URLs are made (and the web's caches filled) before the first reading, and kept
+        # until the last: the scheduler gets copies, as it would from a parser.
+        made = list(map(_url_of(web, 1), range(1, urls + 1)))
+        mean_length = sum(map(len, made)) / len(made)
         base = _traced()
-        url_of = _url_of(web, 1)
-        links = tuple(Link(url, url[:1] + url[1:]) for url in map(url_of, range(1, urls + 1)))
-        mean_length = sum(len(link.url) for link in links) / len(links)
-        _observe_links(sched, seed_fetch, links)
-        del links
+        _observe_links(sched, seed_fetch, _as_parsed(made))
         queued = _traced() - base
         now = 1.0
         fetched = 0
@@ -204,13 +204,12 @@ def probe_memory(
             sched.drain()
             fetched += 1
         done_bytes = _traced() - base
-        del sched, seed_fetch, first
+        del sched, seed_fetch, first, made
 
         sched, seed_fetch = _seeded(web, config_for, new_scheduler)
+        roots = [web.url(rank, 0) for rank in range(2, hosts + 2)]
         base = _traced()
-        roots = tuple(web.url(rank, 0) for rank in range(2, hosts + 2))
-        _observe_links(sched, seed_fetch, tuple(Link(url, url[:1] + url[1:]) for url in roots))
-        del roots
+        _observe_links(sched, seed_fetch, _as_parsed(roots))
         undecided = _traced() - base
         robots_fetches: list[Fetch] = []
         while True:
@@ -224,6 +223,7 @@ def probe_memory(
         sched.drain()
         del robots_fetches
         decided = _traced() - base
+        del roots
     finally:
         tracemalloc.stop()
     per_queued = queued / urls
@@ -237,6 +237,11 @@ def probe_memory(
         "bytes_per_host_robots_pending": round(undecided / hosts - per_queued),
         "bytes_per_host_robots_decided": round(decided / hosts - per_queued),
     }
+
+
+def _as_parsed(urls: list[str]) -> tuple[Link, ...]:
+    """Links as a parser makes them: the URL and its key, each a string of its own."""
+    return tuple(Link(url[:1] + url[1:], url[:1] + url[1:]) for url in urls)
 
 
 def _url_of(web: SimWeb, rank: int) -> Callable[[int], str]:

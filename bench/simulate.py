@@ -16,7 +16,7 @@ The crawl grows until the admitted URLs reach each checkpoint (10^4, 10^5, 10^6;
 RSS, simulated pages per day and frontier calls per page (``simmeasure.py`` says how each is
 measured); throughout it checks politeness and that every admitted URL ends once
 (``simcheck.py``). It prints a table and writes every figure to ``results/simulate.json``
-(``--quick``: ``results/simulate-quick.json``).
+(``--full``: ``results/simulate-full.json``; ``--quick``: ``results/simulate-quick.json``).
 
 Usage: ``python bench/simulate.py [--quick | --full] [--seed N] [--workers W]
 [--mode parsed|html] [--frontier module:callable] [--json PATH]``
@@ -583,9 +583,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = simulate(settings, factory, probe=not arguments.no_probe, progress=progress)
     result["command"] = "python bench/simulate.py " + " ".join(argv or sys.argv[1:])
     result["run_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    path = arguments.json or RESULTS / (
-        "simulate-quick.json" if arguments.quick else "simulate.json"
+    name = (
+        "simulate-quick" if arguments.quick else "simulate-full" if arguments.full else "simulate"
     )
+    path = arguments.json or RESULTS / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(format_table(result))
