@@ -12,6 +12,11 @@ observes, and counts each broken rule instead of stopping, so a report can say "
 * ``robots_first``: no page of a host is fetched before its robots.txt was answered;
 * ``disallowed``: no page that robots.txt disallows is fetched.
 
+Beside the violations it reports the tightest spacing seen (the smallest gap between two
+starts of a host over the interval in force: 1.0 means a fetch started the very moment it
+was allowed) and how many starts came within 1% of that moment, so a report shows that the
+limits were reached, not only that they were never passed.
+
 It keeps a few numbers per host in flat arrays indexed by host rank (about 30 bytes per
 host of the web), so it costs the same at any crawl size and barely moves the RSS figures.
 
@@ -62,6 +67,8 @@ class PolitenessCheck:
         self.starts = array("I", [0]) * hosts
         self.in_flight = array("H", [0]) * hosts
         self.robots_answered = bytearray(hosts)
+        self.tightest = float("inf")  # the smallest gap / interval between two starts
+        self.at_limit = 0  # starts within 1% of the earliest moment politeness allowed
         self.violations: Counter[str] = Counter()
         self.examples: list[str] = []
 
@@ -73,8 +80,13 @@ class PolitenessCheck:
     def started(self, rank: int, fetch: Fetch, now: float) -> None:
         """A fetch of host ``rank`` was handed out at ``now``."""
         gap = now - self.last_start[rank]
-        if gap < self.interval[rank] - _SLACK:
+        interval = self.interval[rank]
+        if gap < interval - _SLACK:
             self._broken("interval", f"{fetch.url} {gap:.3f} s after the last start")
+        if interval > 0 and self.starts[rank]:
+            ratio = gap / interval
+            self.tightest = min(self.tightest, ratio)
+            self.at_limit += ratio < 1.01
         if now < self.paused_until[rank] - _SLACK:
             self._broken("retry_after", f"{fetch.url} at {now:.3f}")
         if self.in_flight[rank] >= self._concurrency:
@@ -131,6 +143,10 @@ class PolitenessCheck:
             "violations": {rule: self.violations[rule] for rule in _RULES},
             "examples": self.examples,
             "hosts_fetched": sum(1 for count in self.starts if count),
+            "tightest_gap_over_interval": round(self.tightest, 6)
+            if self.tightest != float("inf")
+            else None,
+            "starts_at_the_limit": self.at_limit,
             "busiest_hosts": top,
         }
 

@@ -480,7 +480,9 @@ def format_table(result: dict[str, Any]) -> str:
         "",
         f"end: {result['end']} after {result['crawl_wall_s']} s",
         f"politeness: {broken} violations {politeness['violations']} over "
-        f"{politeness['hosts_fetched']:,} hosts fetched",
+        f"{politeness['hosts_fetched']:,} hosts fetched; tightest gap "
+        f"{politeness['tightest_gap_over_interval']} x the interval, "
+        f"{politeness['starts_at_the_limit']:,} starts at the limit",
     ]
     for host in politeness["busiest_hosts"][:3]:
         lines.append(

@@ -87,6 +87,8 @@ def test_politeness_is_never_exceeded(finished: dict[str, Any]) -> None:
     }
     assert sum(politeness["violations"].values()) == 0, politeness["examples"]
     assert politeness["hosts_fetched"] > 100
+    assert 1.0 <= politeness["tightest_gap_over_interval"] < 1.01  # reached, never passed
+    assert politeness["starts_at_the_limit"] > 0
     for host in politeness["busiest_hosts"]:
         assert host["requests_per_s"] <= host["limit_per_s"]
 
