@@ -235,7 +235,8 @@ class Simulation:
                 if html:
                     started = clock()
                     observation = sched.prepare(fetch, answer.outcome)
-                    prepare.add(clock() - started)
+                    if observation.page is not None:  # an HTML page was parsed
+                        prepare.add(clock() - started)
                 elif fetch.kind is FetchKind.ROBOTS:
                     observation = Observation(fetch, answer.outcome)
                 else:
