@@ -94,13 +94,12 @@ def test_politeness_is_never_exceeded(finished: dict[str, Any]) -> None:
 
 
 def test_the_same_seed_gives_the_same_crawl_in_both_modes(
-    bench: dict[str, ModuleType], small: Any, finished: dict[str, Any]
+    bench: dict[str, ModuleType], small: Any
 ) -> None:
     simulate = bench["simulate"].simulate
-    again = simulate(small, probe=False)
-    assert _deterministic(again) == _deterministic(finished)
     smaller = replace(small, web=replace(small.web, hosts=60, largest_host=100))
     parsed = simulate(smaller, probe=False)
+    assert _deterministic(simulate(smaller, probe=False)) == _deterministic(parsed)
     html = simulate(replace(smaller, mode="html"), probe=False)
     assert html["digest"] == parsed["digest"]
     assert html["ledger"] == parsed["ledger"]
