@@ -131,7 +131,10 @@ class CoreMachine(RuleBasedStateMachine):
         self.done = False
 
     def _host(self, fetch: Fetch) -> str:
-        return host_key(fetch.redirect_chain[0] if fetch.redirect_chain else fetch.url)
+        """The host whose slot the fetch uses: a robots.txt redirect stays on its first host's
+        slot (even to another host); a page redirect's target is a URL of its own host."""
+        robots_hop = fetch.kind is FetchKind.ROBOTS and fetch.redirect_chain
+        return host_key(fetch.redirect_chain[0] if robots_hop else fetch.url)
 
     @rule()
     def take(self) -> None:
