@@ -76,7 +76,8 @@ def _crawl(contender: Spindle, seed: str, max_pages: int, folder: Path) -> Row:
 
 def _table(rows: list[Row], small: int, large: int) -> list[str]:
     lines = [
-        "| contender | --max-pages | URLs admitted | wall s | CPU s | peak RSS MB | bytes per URL |",
+        "| contender | --max-pages | URLs admitted | wall s | CPU s | peak RSS MB "
+        "| bytes per URL |",
         "|---|---|---|---|---|---|---|",
     ]
     by_label: dict[str, dict[int, Row]] = {}

@@ -27,7 +27,14 @@ from rich.console import Console
 from spindle.crawl.core.config import DEFAULT_USER_AGENT, CrawlConfig, TrapLimits
 from spindle.crawl.core.urls import ScopeRule
 from spindle.crawl.progress import print_summary
-from spindle.crawl.runner import ENGINES, RunOptions, RunRefused, holds_data, run_crawl
+from spindle.crawl.runner import (
+    ENGINES,
+    FRONTIERS,
+    RunOptions,
+    RunRefused,
+    holds_data,
+    run_crawl,
+)
 from spindle.crawl.seeds import SeedError, Seeds, read_seeds
 from spindle.crawl.store.base import StateError
 from spindle.crawl.store.jsonl import OutputMismatch
@@ -272,6 +279,12 @@ def _silence_stdout() -> None:
 )
 @click.option("--no-state", is_flag=True, help="Keep no state: the crawl cannot be resumed.")
 @click.option(
+    "--frontier",
+    type=click.Choice(FRONTIERS),
+    help="Keep queued URLs and the seen set in memory, or on disk in the state (flat memory "
+    "however large the frontier grows). [default: disk with a state, else memory]",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Start afresh: replace an existing --out and discard its state.",
@@ -338,6 +351,7 @@ def crawl(
     collect_links: bool,
     state: Path | None,
     no_state: bool,
+    frontier: str | None,
     overwrite: bool,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -411,6 +425,7 @@ def crawl(
         max_time=max_time,
         verbose=verbose,
         log_file=log_file,
+        frontier=frontier,
     )
     summary = execute(config, options, quiet=quiet or summary_json)
     if summary_json:

@@ -22,6 +22,7 @@ import dataclasses
 import enum
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -40,6 +41,7 @@ from spindle.crawl.engines.turns import StopSignals
 from spindle.crawl.fetchlog import FetchLog
 from spindle.crawl.progress import LiveProgress
 from spindle.crawl.store.base import CrawlStore, Stream
+from spindle.crawl.store.frontier import FrontierKind, open_frontier
 from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
 from spindle.crawl.store.sqlite import SQLiteStore
@@ -48,10 +50,12 @@ from spindle.crawl.summary import CrawlSummary, RunFailure
 
 __all__ = [
     "ENGINES",
+    "FRONTIERS",
     "Engine",
     "RunOptions",
     "RunRefused",
     "crawl_identity",
+    "frontier_kind",
     "holds_data",
     "load_engine",
     "run_crawl",
@@ -59,6 +63,7 @@ __all__ = [
 ]
 
 ENGINES = ("threads", "async")
+FRONTIERS = tuple(kind.value for kind in FrontierKind)
 ROBOTS_CACHE_SECONDS = 24 * 3600
 
 
@@ -105,7 +110,9 @@ class RunOptions:
     existing ``state``. ``credentials`` are HTTP Basic credentials by host key
     (``scheme://host[:port]``); they are sent to that host only and never written out.
     ``max_time`` stops the run cleanly (resumable) after that many seconds. ``verbose`` logs
-    one line per fetch on stderr, ``log_file`` appends the same lines to a file.
+    one line per fetch on stderr, ``log_file`` appends the same lines to a file. ``frontier``
+    is ``memory`` or ``disk`` (None: on disk in the state, in memory without one; a frontier
+    on disk without a state keeps a temporary one).
     """
 
     out: str
@@ -119,6 +126,19 @@ class RunOptions:
     max_time: float | None = None
     verbose: bool = False
     log_file: Path | None = None
+    frontier: str | None = None
+
+
+def frontier_kind(options: RunOptions) -> FrontierKind:
+    """Where the crawl's frontier goes: as asked, else on disk when there is a state file.
+
+    On disk, memory stays flat as the frontier grows (about 130 MB at 2 million URLs, against
+    270 bytes a URL in memory) and the crawl runs as fast (bench/README.md); without state,
+    memory is the default, since a temporary state file would only cost writes.
+    """
+    if options.frontier is not None:
+        return FrontierKind(options.frontier)
+    return FrontierKind.DISK if options.state is not None else FrontierKind.MEMORY
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -194,8 +214,14 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     log_file = options.log_file.open("a", encoding="utf-8") if options.log_file else None
     if options.overwrite:
         _remove_old(options)
-    store: CrawlStore = SQLiteStore(options.state) if options.state else NullStore()
-    scheduler = CrawlScheduler(config)
+    kind = frontier_kind(options)
+    scratch = None
+    state = options.state
+    if state is None and kind is FrontierKind.DISK:  # no state to keep: a temporary one
+        scratch = tempfile.TemporaryDirectory(prefix="spindle-frontier-")
+        state = Path(scratch.name) / "frontier.sqlite"
+    sqlite = SQLiteStore(state) if state else None
+    store: CrawlStore = sqlite or NullStore()
     signals = StopSignals()
     start = time.monotonic()
     deadline = start + options.max_time if options.max_time is not None else None
@@ -208,6 +234,8 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
     try:
         resumed = store.open(crawl_identity(config))
         sinks = _open_sinks(options, store if resumed is not None else None)
+        frontier = open_frontier(config, kind, sqlite, resumed, start)
+        scheduler = CrawlScheduler(config, frontier=frontier)
         if resumed is None:
             scheduler.start(start)
         else:
@@ -238,8 +266,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
                     on_observe=fetch_log.log if fetch_log else _ignore,
                 )
             if not signals.abandon.is_set():
-                scheduler.finish()
-                if changes := scheduler.drain():
+                for changes in scheduler.finish():
                     writer.submit(changes)
         except WriterFailed as exc:
             failure = RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
@@ -249,6 +276,8 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             failure = _close(writer, sinks, failure)
     finally:
         store.close()
+        if scratch is not None:
+            scratch.cleanup()
         if log_file is not None:
             log_file.close()
     interrupted = signals.stop.is_set() or signals.abandon.is_set()

@@ -17,9 +17,9 @@ from collections import Counter
 
 from spindle.crawl.core.config import TrapLimits
 from spindle.crawl.core.urls import host_key
-from spindle.crawl.core.values import TrapRule
+from spindle.crawl.core.values import TrapRule, TrapTally
 
-__all__ = ["TrapGuard", "repeated_run"]
+__all__ = ["TrapGuard", "repeated_run", "trap_keys"]
 
 
 def repeated_run(segments: list[str], max_repeats: int) -> bool:
@@ -42,13 +42,46 @@ def repeated_run(segments: list[str], max_repeats: int) -> bool:
     return False
 
 
-class TrapGuard:
-    """Admits or refuses canonical URLs, remembering what it has admitted per host and path."""
+def _split(url: str) -> tuple[str, str, bool]:
+    rest = url.partition("://")[2]
+    path_and_query = rest[rest.find("/") :] if "/" in rest else "/"
+    path, has_query, _ = path_and_query.partition("?")
+    return path, host_key(url), bool(has_query)
 
-    def __init__(self, limits: TrapLimits) -> None:
+
+def trap_keys(url: str) -> tuple[str, str | None]:
+    """What admitting ``url`` counts towards: its host, and its host and path when it has a
+    query (None without one). A store that keeps :class:`TrapTally` counts with this.
+
+    >>> trap_keys("http://a.test/cal?m=1"), trap_keys("http://a.test/cal")
+    (('http://a.test', 'http://a.test/cal'), ('http://a.test', None))
+    """
+    path, host, has_query = _split(url)
+    return host, host + path if has_query else None
+
+
+class TrapGuard:
+    """Admits or refuses canonical URLs, counting what it has admitted per host and path.
+
+    ``tally`` holds the counts of an earlier run of the crawl (a resume); the guard goes on
+    counting from them.
+    """
+
+    def __init__(self, limits: TrapLimits, tally: TrapTally | None = None) -> None:
         self._limits = limits
         self._variants: Counter[str] = Counter()
         self._per_host: Counter[str] = Counter()
+        if tally is not None:
+            self.restore(tally)
+
+    def restore(self, tally: TrapTally) -> None:
+        """Add the counts of an earlier run."""
+        self._variants.update(tally.variants)
+        self._per_host.update(tally.per_host)
+
+    def tally(self) -> TrapTally:
+        """The counts so far."""
+        return TrapTally(dict(self._per_host), dict(self._variants))
 
     def check(self, url: str) -> TrapRule | None:
         """Return the rule that refuses ``url``, or None after admitting it.
@@ -62,15 +95,12 @@ class TrapGuard:
         limits = self._limits
         if len(url) > limits.max_url_length:
             return TrapRule.URL_TOO_LONG
-        rest = url.partition("://")[2]
-        path_and_query = rest[rest.find("/") :] if "/" in rest else "/"
-        path, has_query, _ = path_and_query.partition("?")
+        path, host, has_query = _split(url)
         segments = [s for s in path.split("/") if s]
         if len(segments) > limits.max_path_depth:
             return TrapRule.PATH_TOO_DEEP
         if len(segments) > limits.max_repeats and repeated_run(segments, limits.max_repeats):
             return TrapRule.REPEATED_PATH
-        host = host_key(url)
         cap = limits.max_pages_per_host
         if cap is not None and self._per_host[host] >= cap:
             return TrapRule.HOST_PAGE_CAP
