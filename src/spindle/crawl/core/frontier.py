@@ -246,11 +246,6 @@ class LocalFrontier:
         )
 
     @property
-    def traps(self) -> TrapTally:
-        """The trap guards' counts so far."""
-        return self._traps.tally()
-
-    @property
     def queued(self) -> int:
         return self._queued
 
