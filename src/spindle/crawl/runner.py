@@ -133,7 +133,7 @@ def frontier_kind(options: RunOptions) -> FrontierKind:
     """Where the crawl's frontier goes: as asked, else on disk when there is a state file.
 
     On disk, memory stays flat as the frontier grows (193 MB peak at 2 million URLs, against
-    270 bytes a URL in memory) and the crawl runs as fast (bench/README.md); without state,
+    761 MB in memory) and the crawl runs as fast (bench/README.md); without state,
     memory is the default, since a temporary state file would only cost writes.
     """
     if options.frontier is not None:
