@@ -140,7 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Commands (PORT and OUT stand for the server's port and a fresh folder):",
         "",
         *(
-            f"- `{' '.join(row.command).replace(seed, 'http://127.0.0.1:PORT/')}`"
+            "- `"
+            + " ".join(
+                "OUT/pages.jsonl" if part.endswith("pages.jsonl") else part for part in row.command
+            ).replace(seed, "http://127.0.0.1:PORT/")
+            + "`"
             for row in rows
             if row.max_pages == arguments.pages
         ),
