@@ -79,22 +79,36 @@ class Contender(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Spindle:
-    """``spindle crawl`` with one engine, optionally capped at ``max_pages``."""
+    """``spindle crawl`` with one engine, optionally capped at ``max_pages``.
+
+    ``source`` runs another checkout's ``src`` folder (``python -m spindle`` with it first on
+    ``PYTHONPATH``) instead of the installed Spindle, for side-by-side runs of two versions;
+    ``tag`` then tells them apart. ``extra`` are more options for ``spindle crawl``.
+    """
 
     engine: str
     max_pages: int | None = None
     ok_returncodes: tuple[int, ...] = (0,)
     fixed_workers: int | None = None
+    source: Path | None = None
+    tag: str = ""
+    extra: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        """e.g. ``spindle-async``."""
-        return f"spindle-{self.engine}"
+        """e.g. ``spindle-async``, or ``spindle-async (baseline)`` with a tag."""
+        return f"spindle-{self.engine}" + (f" ({self.tag})" if self.tag else "")
+
+    def program(self) -> list[str]:
+        """How to start this Spindle."""
+        if self.source is None:
+            return [str(BIN / "spindle")]
+        return ["env", f"PYTHONPATH={self.source}", sys.executable, "-m", "spindle"]
 
     def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
         """Unlimited depth and rate, robots.txt ignored, per-host limit = workers."""
         command = [
-            str(BIN / "spindle"),
+            *self.program(),
             "crawl",
             seed,
             "--engine",
@@ -115,7 +129,7 @@ class Spindle:
         ]
         if self.max_pages is not None:
             command += ["--max-pages", str(self.max_pages)]
-        return command
+        return command + list(self.extra)
 
     def found(self, workdir: Path, log: Path) -> Found:
         """Every record is a request; the pages are the 200s with an HTML content type.

@@ -166,7 +166,7 @@ def latency_server(workdir: Path, latency: float, root: Path = DOCS_ROOT) -> Ite
 
 
 def sample_command(
-    port: int | str, *, pages: int, links: int, page_bytes: int, latency: float
+    port: int | str, *, pages: int, links: int, page_bytes: int, latency: float, fanout: int = 2
 ) -> list[str]:
     """``spindle serve-sample`` with the given shape."""
     return [
@@ -179,16 +179,19 @@ def sample_command(
         f"--links={links}",
         f"--page-bytes={page_bytes}",
         f"--latency={latency}",
+        *([f"--fanout={fanout}"] if fanout != 2 else []),
     ]
 
 
 @contextlib.contextmanager
 def sample_server(
-    workdir: Path, *, pages: int, links: int, page_bytes: int, latency: float
+    workdir: Path, *, pages: int, links: int, page_bytes: int, latency: float, fanout: int = 2
 ) -> Iterator[str]:
     """The sample site on a free port, in its own process."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = sample_command(port, pages=pages, links=links, page_bytes=page_bytes, latency=latency)
+    command = sample_command(
+        port, pages=pages, links=links, page_bytes=page_bytes, latency=latency, fanout=fanout
+    )
     with _serve(command, f"http://127.0.0.1:{port}/", workdir / "sample-server.out") as url:
         yield url

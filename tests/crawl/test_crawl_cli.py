@@ -6,6 +6,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,16 +117,26 @@ def _resumable(server: FaultServer, state: Path, out: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("first", "then"),
-    [("threads", "threads"), ("async", "async"), ("threads", "async"), ("async", "threads")],
+    ("first", "then", "frontiers"),
+    [
+        ("threads", "threads", ("disk", "disk")),
+        ("async", "async", ("disk", "disk")),
+        ("threads", "async", ("disk", "disk")),
+        ("async", "threads", ("disk", "disk")),
+        ("threads", "threads", ("memory", "memory")),
+        ("async", "async", ("memory", "disk")),
+    ],
 )
-def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path, first: str, then: str) -> None:
-    """A crawl killed with SIGKILL resumes exactly once, also when the engine changes."""
+def test_kill_9_then_resume_gives_exactly_once(
+    tmp_path: Path, first: str, then: str, frontiers: tuple[str, str]
+) -> None:
+    """A crawl killed with SIGKILL resumes exactly once, also when the engine changes, with
+    the frontier in memory or on disk, and from one to the other."""
     with FaultServer() as server:
         _numbered_site(server, latency=0.02)
         state, out = tmp_path / "crawl.sqlite", tmp_path / "out.jsonl"
         args = [*_resumable(server, state, out), "--quiet"]
-        proc = spindle(*args, "--engine", first)
+        proc = spindle(*args, "--engine", first, "--frontier", frontiers[0])
         _wait_for_lines(out, 30, proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -133,7 +144,7 @@ def test_kill_9_then_resume_gives_exactly_once(tmp_path: Path, first: str, then:
         assert done_before < PAGES + 1
         with out.open("ab") as torn:  # a write cut short by the kill
             torn.write(b'{"url": "http://torn')
-        resumed = spindle(*args, "--engine", then)
+        resumed = spindle(*args, "--engine", then, "--frontier", frontiers[1])
         assert resumed.wait(timeout=60) == 0
         _assert_exactly_once(out, _expected(server))
         with sqlite3.connect(state) as db:
@@ -162,6 +173,23 @@ def test_ctrl_c_exits_130_and_resumes(tmp_path: Path, engine: str) -> None:
         page_hits = [p for p in server.paths() if p != "/robots.txt"]
         assert len(page_hits) == len(set(page_hits))  # a clean stop refetches nothing
         assert server.count("/robots.txt") == 1  # the resumed run reused the decision
+
+
+def test_a_frontier_on_disk_without_state_uses_a_temporary_file(
+    tmp_path: Path, site: FaultServer
+) -> None:
+    args = ["crawl", site.url("/"), "--rate", "0", "--depth", "20", "--out", "-", "--quiet"]
+    result = subprocess.run(
+        [sys.executable, "-m", "spindle", *args, "--frontier", "disk"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    urls = [orjson.loads(line)["url"] for line in result.stdout.splitlines()]
+    assert sorted(urls) == sorted(_expected(site))
+    assert list(tmp_path.iterdir()) == []  # the temporary state is gone
 
 
 def test_finished_crawl_resumed_does_nothing(tmp_path: Path, site: FaultServer) -> None:

@@ -28,7 +28,14 @@ from spindle.crawl.core.config import DEFAULT_USER_AGENT, CrawlConfig, TrapLimit
 from spindle.crawl.core.urls import ScopeRule
 from spindle.crawl.http_options import INSECURE_WARNING, HttpOptionError, HttpOptions, http_controls
 from spindle.crawl.progress import print_summary
-from spindle.crawl.runner import ENGINES, RunOptions, RunRefused, holds_data, run_crawl
+from spindle.crawl.runner import (
+    ENGINES,
+    FRONTIERS,
+    RunOptions,
+    RunRefused,
+    holds_data,
+    run_crawl,
+)
 from spindle.crawl.seeds import SeedError, Seeds, read_seeds
 from spindle.crawl.shared.errors import FrontierError, FrontierMismatch
 from spindle.crawl.shared.settings import SharedCrawl
@@ -112,6 +119,16 @@ def byte_size(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if not digits.isdigit() or int(digits) * _UNITS[unit] < 1024:
         raise click.BadParameter(f"{value!r} is not a size of at least 1K (such as 1G, 500M)")
     return int(digits) * _UNITS[unit]
+
+
+def _frontier_choice(value: str | None) -> tuple[str | None, str | None]:
+    """``--frontier``: a kind of local frontier (memory, disk), or a Redis URL to share."""
+    if value is None or value in FRONTIERS:
+        return value, None
+    if value.startswith(("redis://", "rediss://", "unix://")):
+        return None, value
+    kinds = ", ".join(FRONTIERS)
+    raise click.UsageError(f"--frontier {value!r}: give {kinds} or a redis:// URL")
 
 
 def default_output(seeds: Seeds) -> str:
@@ -359,9 +376,11 @@ def _silence_stdout() -> None:
 )
 @click.option(
     "--frontier",
-    metavar="URL",
-    help="Share the crawl with other workers through the Redis at URL (redis://HOST:PORT/DB); "
-    "each worker runs the same command with its own --out and --state.",
+    metavar="WHERE",
+    help="Where queued URLs and the seen set live: memory; disk (in the state: flat memory "
+    "however large the frontier grows); or redis://HOST:PORT/DB to share the crawl with other "
+    "workers, each running the same command with its own --out and --state. "
+    "[default: disk with a state, else memory]",
 )
 @click.option("--crawl-id", metavar="NAME", help="The shared crawl's name in Redis (--frontier).")
 @click.option(
@@ -444,14 +463,15 @@ def crawl(
         credentials = http.with_seed_credentials(given.credentials)
     except HttpOptionError as exc:
         raise click.UsageError(str(exc)) from exc
+    frontier_kind, redis_url = _frontier_choice(frontier)
     shared = None
-    if (frontier is None) != (crawl_id is None):
-        raise click.UsageError("--frontier and --crawl-id go together")
-    if frontier is not None and crawl_id is not None:
+    if (redis_url is None) != (crawl_id is None):
+        raise click.UsageError("--frontier redis://... and --crawl-id go together")
+    if redis_url is not None and crawl_id is not None:
         if no_state:
             raise click.UsageError("a worker of a shared crawl (--frontier) needs its state")
         try:
-            shared = SharedCrawl(frontier, crawl_id, lease_timeout)
+            shared = SharedCrawl(redis_url, crawl_id, lease_timeout)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
     try:
@@ -507,6 +527,7 @@ def crawl(
         warc_max_size=warc_max_size,
         save_dir=save_dir,
         shared=shared,
+        frontier=frontier_kind,
     )
     if not http.verify:
         click.echo(INSECURE_WARNING, err=True)

@@ -23,6 +23,7 @@ import enum
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -44,6 +45,7 @@ from spindle.crawl.progress import LiveProgress
 from spindle.crawl.shared.errors import FrontierError
 from spindle.crawl.shared.settings import SharedCrawl
 from spindle.crawl.store.base import CrawlStore, Stream
+from spindle.crawl.store.frontier import FrontierKind, open_frontier
 from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
 from spindle.crawl.store.pages import PageStore
@@ -57,10 +59,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENGINES",
+    "FRONTIERS",
     "Engine",
     "RunOptions",
     "RunRefused",
     "crawl_identity",
+    "frontier_kind",
     "holds_data",
     "load_engine",
     "run_crawl",
@@ -68,6 +72,7 @@ __all__ = [
 ]
 
 ENGINES = ("threads", "async")
+FRONTIERS = tuple(kind.value for kind in FrontierKind)
 ROBOTS_CACHE_SECONDS = 24 * 3600
 
 
@@ -125,6 +130,8 @@ class RunOptions:
     machine's cores; 0: parse in the crawl's own process).
     ``shared`` makes this run one worker of a crawl shared through a Redis frontier (it needs
     ``state``).
+    ``frontier`` is ``memory`` or ``disk`` (None: on disk in the state, in memory without one;
+    a frontier on disk without a state keeps a temporary one); a shared crawl's is in Redis.
     """
 
     out: str
@@ -145,6 +152,19 @@ class RunOptions:
     http: HttpOptions = field(default_factory=HttpOptions)
     parsers: int | None = None
     shared: SharedCrawl | None = None
+    frontier: str | None = None
+
+
+def frontier_kind(options: RunOptions) -> FrontierKind:
+    """Where the crawl's frontier goes: as asked, else on disk when there is a state file.
+
+    On disk, memory stays flat as the frontier grows (193 MB peak at 2 million URLs, against
+    761 MB in memory) and the crawl runs as fast (bench/README.md); without state,
+    memory is the default, since a temporary state file would only cost writes.
+    """
+    if options.frontier is not None:
+        return FrontierKind(options.frontier)
+    return FrontierKind.DISK if options.state is not None else FrontierKind.MEMORY
 
 
 def crawl_identity(config: CrawlConfig) -> dict[str, object]:
@@ -248,8 +268,15 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         _remove_old(options)
     if options.warc is not None or options.save_dir is not None:
         config = dataclasses.replace(config, keep_exchanges=True)
-    store: CrawlStore = SQLiteStore(options.state) if options.state else NullStore()
-    scheduler = CrawlScheduler(config)
+    kind = frontier_kind(options)
+    scratch = None
+    state = options.state
+    if state is None and kind is FrontierKind.DISK:  # no state to keep: a temporary one
+        scratch = tempfile.TemporaryDirectory(prefix="spindle-frontier-")
+        state = Path(scratch.name) / "frontier.sqlite"
+    sqlite = SQLiteStore(state) if state else None
+    store: CrawlStore = sqlite or NullStore()
+    scheduler = CrawlScheduler(config)  # replaced once the frontier is open
     signals = StopSignals()
     start = time.monotonic()
     deadline = start + options.max_time if options.max_time is not None else None
@@ -268,6 +295,9 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
             scheduler = CrawlScheduler(config, frontier=shared.frontier)
             store = shared.store
         sinks = _open_sinks(options, store if resumed is not None else None)
+        if shared is None:
+            frontier = open_frontier(config, kind, sqlite, resumed, start)
+            scheduler = CrawlScheduler(config, frontier=frontier)
         try:
             warc, pages = _open_archives(config, options, store, resumed=resumed is not None)
         except BaseException:
@@ -311,8 +341,7 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
                     parsers=default_parsers() if options.parsers is None else options.parsers,
                 )
             if not signals.abandon.is_set():
-                scheduler.finish()
-                if changes := scheduler.drain():
+                for changes in scheduler.finish():
                     writer.submit(changes)
         except WriterFailed as exc:
             failure = RunFailure(RunFailure.Kind.OUTPUT, _describe(exc.__cause__ or exc))
@@ -333,6 +362,8 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         if shared is not None:
             elsewhere, failure = _leave(shared, failure, down=frontier_down)
         store.close()
+        if scratch is not None:
+            scratch.cleanup()
         if log_file is not None:
             log_file.close()
     if options.report is not None and failure is None:

@@ -2,11 +2,12 @@
 
 The site is a documentation-like tree of ``SiteSpec.pages`` pages at ``/docs/N.html``. Page
 ``N`` links to its children ``2N+1`` and ``2N+2`` (so every page is reachable from ``/`` within
-about log2(pages) clicks), to its parent, and to pseudo-random other pages drawn from a
-generator seeded with ``(seed, N)``: the same spec always gives the same bytes. Links mix
-absolute paths, relative paths and fragments, as real sites do. Around the tree sit the things
-a crawler must handle politely: a robots.txt that disallows ``/private/``, a PDF that must not
-be parsed, a permanent redirect, a broken link and an off-site link.
+about log2(pages) clicks; with ``fanout`` f, to ``fN+1`` to ``fN+f``), to its parent, and to
+pseudo-random other pages drawn from a generator seeded with ``(seed, N)``: the same spec
+always gives the same bytes. Links mix absolute paths, relative paths and fragments, as real
+sites do. Around the tree sit the things a crawler must handle politely: a robots.txt that
+disallows ``/private/``, a PDF that must not be parsed, a permanent redirect, a broken link and
+an off-site link.
 """
 
 from __future__ import annotations
@@ -65,18 +66,24 @@ class SiteSpec:
         links_per_page: links on each page (at least the tree links, up to ``pages``).
         page_bytes: approximate size of each page's HTML (filler text pads it).
         seed: varies the cross links; the same spec always renders the same site.
+        fanout: children of each page in the tree; with ``links_per_page`` equal to it and
+            ``pages`` large, every page links to that many pages no other page links to (the
+            memory benchmark's shape: 4,000 pages with 500 each admit 2 million URLs).
     """
 
     pages: int = 300
     links_per_page: int = 10
     page_bytes: int = 6_000
     seed: int = 0
+    fanout: int = 2
 
     def __post_init__(self) -> None:
         if self.pages < 1:
             raise ValueError(f"pages must be at least 1, got {self.pages}")
         if self.links_per_page < 0 or self.page_bytes < 0:
             raise ValueError("links_per_page and page_bytes cannot be negative")
+        if self.fanout < 1:
+            raise ValueError(f"fanout must be at least 1, got {self.fanout}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +152,11 @@ def _index(spec: SiteSpec) -> str:
 
 def _page(spec: SiteSpec, number: int) -> str:
     rng = random.Random(spec.seed * 1_000_003 + number)
-    targets = [k for k in (2 * number + 1, 2 * number + 2) if k < spec.pages]
+    fanout = spec.fanout
+    first = fanout * number + 1
+    targets = list(range(first, min(first + fanout, spec.pages)))
     if number > 0:
-        targets.append((number - 1) // 2)
+        targets.append((number - 1) // fanout)
     while len(targets) < min(spec.links_per_page, spec.pages):
         targets.append(rng.randrange(spec.pages))
     anchors = []

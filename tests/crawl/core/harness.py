@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from spindle.crawl.core import (
     DONE,
     IDLE,
+    Changes,
     CrawlConfig,
     CrawlScheduler,
     ErrorKind,
     Failure,
     Fetch,
+    Frontier,
     Outcome,
     PageRecord,
     Response,
@@ -61,9 +63,11 @@ class Harness:
     records: list[PageRecord] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     max_in_flight_per_host: dict[str, int] = field(default_factory=dict)
+    frontier: Frontier | None = None
+    on_changes: Callable[[Changes], None] | None = None
 
     def __post_init__(self) -> None:
-        self.scheduler = CrawlScheduler(self.config, rng=random.Random(7))
+        self.scheduler = CrawlScheduler(self.config, rng=random.Random(7), frontier=self.frontier)
         self._served: dict[str, int] = {}
 
     def outcome(self, fetch: Fetch) -> Outcome:
@@ -107,6 +111,8 @@ class Harness:
 
     def _collect(self) -> None:
         changes = self.scheduler.drain()
+        if self.on_changes is not None:
+            self.on_changes(changes)
         self.records += changes.records
         self.skipped += changes.skipped
 

@@ -87,8 +87,7 @@ def test_a_crawl_stopped_at_its_page_limit_lists_what_was_left_as_budget_skips()
     site = {f"{A}/": [page("/a", "/b", "/c")]}
     config = CrawlConfig(seeds=(f"{A}/",), obey_robots=False, rate=0.0, max_pages=2)
     h = Harness(config, site).run()
-    h.scheduler.finish()
-    skips = h.scheduler.drain().skipped
+    skips = [skip for changes in h.scheduler.finish() for skip in changes.skipped]
     assert [(s.url, s.reason) for s in skips] == [
         (f"{A}/b", SkipReason.BUDGET),
         (f"{A}/c", SkipReason.BUDGET),

@@ -265,16 +265,21 @@ def test_trap_refusals_are_counted_by_rule() -> None:
     assert f"{A}/cal/loop/loop/" in h.fetched()
 
 
+def loaded(cfg: CrawlConfig, queued: list[Entry], seen: list[str]) -> MemoryFrontier:
+    """A memory frontier given a resumed crawl's keys and queued URLs, as the runner does."""
+    frontier = MemoryFrontier(cfg.traps, interval=cfg.interval, concurrency=cfg.host_concurrency)
+    for key in seen:
+        frontier.mark_seen(key)
+    for entry in queued:
+        frontier.push(entry, 0.0)
+    return frontier
+
+
 def test_resume_continues_from_queued_entries() -> None:
-    sched = CrawlScheduler(config(obey_robots=False))
-    state = Resumed(
-        queued=[Entry(f"{A}/b", f"{A}/b", 1, f"{A}/", attempt=2)],
-        admitted=[(f"{A}/", f"{A}/"), (f"{A}/b", f"{A}/b")],
-        refused=[],
-        pages_done=1,
-        fetched=1,
-    )
-    sched.resume(state, now=0.0)
+    cfg = config(obey_robots=False)
+    queued = [Entry(f"{A}/b", f"{A}/b", 1, f"{A}/", attempt=2)]
+    sched = CrawlScheduler(cfg, frontier=loaded(cfg, queued, [f"{A}/", f"{A}/b"]))
+    sched.resume(Resumed(pages_done=1, fetched=1, retrying=1), now=0.0)
     fetch = sched.next_action(0.0)
     assert isinstance(fetch, Fetch)
     assert (fetch.url, fetch.depth, fetch.parent, fetch.attempt) == (f"{A}/b", 1, f"{A}/", 2)
@@ -346,15 +351,11 @@ def test_queued_counts_retries_so_a_page_limit_is_not_called_complete() -> None:
 
 
 def test_trap_refusals_are_not_judged_again_after_a_resume() -> None:
-    state = Resumed(
-        queued=[Entry(f"{A}/a", f"{A}/a", 1, f"{A}/")],
-        admitted=[(f"{A}/", f"{A}/"), (f"{A}/a", f"{A}/a")],
-        refused=[f"{A}/cal?m=2"],
-        pages_done=1,
-        fetched=1,
-    )
-    sched = CrawlScheduler(config(obey_robots=False, traps=TrapLimits(max_query_variants=1)))
-    sched.resume(state, 0.0)
+    cfg = config(obey_robots=False, traps=TrapLimits(max_query_variants=1))
+    queued = [Entry(f"{A}/a", f"{A}/a", 1, f"{A}/")]
+    frontier = loaded(cfg, queued, [f"{A}/", f"{A}/a", f"{A}/cal?m=2"])
+    sched = CrawlScheduler(cfg, frontier=frontier)
+    sched.resume(Resumed(pages_done=1, fetched=1), 0.0)
     fetch = _handed_out(sched)
     sched.observe(sched.prepare(fetch, page("/cal?m=2", "/cal?m=3")), 0.1)
     changes = sched.drain()
@@ -422,21 +423,15 @@ def test_a_resumed_crawl_reuses_robots_decisions() -> None:
         RobotsDecision(A, True, b"User-agent: *\nDisallow: /private\nCrawl-delay: 3\n", None, 0.0),
         RobotsDecision("http://b.test", False, None, (ErrorKind.DNS, "no such host"), 0.0),
     ]
-    state = Resumed(
-        queued=[
-            Entry(f"{A}/private", f"{A}/private", 1, f"{A}/"),
-            Entry(f"{A}/a", f"{A}/a", 1, f"{A}/"),
-            Entry(f"{A}/b", f"{A}/b", 1, f"{A}/"),
-            Entry("http://b.test/", "http://b.test/", 1, f"{A}/"),
-        ],
-        admitted=[],
-        refused=[],
-        pages_done=1,
-        fetched=1,
-        robots=decisions,
-    )
-    h = Harness(config(scope=ScopeRule.ANY), {})
-    h.scheduler.resume(state, 0.0)
+    queued = [
+        Entry(f"{A}/private", f"{A}/private", 1, f"{A}/"),
+        Entry(f"{A}/a", f"{A}/a", 1, f"{A}/"),
+        Entry(f"{A}/b", f"{A}/b", 1, f"{A}/"),
+        Entry("http://b.test/", "http://b.test/", 1, f"{A}/"),
+    ]
+    cfg = config(scope=ScopeRule.ANY)
+    h = Harness(cfg, {}, frontier=loaded(cfg, queued, [e.key for e in queued]))
+    h.scheduler.resume(Resumed(pages_done=1, fetched=1, robots=decisions), 0.0)
     first, second = _handed_out(h.scheduler), None
     assert first.url == f"{A}/a"  # no robots.txt fetch: the decision was kept
     assert h.scheduler.next_action(0.0) == Wait(3.0)  # its Crawl-delay holds too

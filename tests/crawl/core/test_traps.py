@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spindle.crawl.core.config import TrapLimits
-from spindle.crawl.core.traps import TrapGuard, repeated_run
+from spindle.crawl.core.traps import TrapGuard, counted_under, repeated_run
+from spindle.crawl.core.values import TrapTally
 
 
 @pytest.mark.parametrize(
@@ -69,6 +70,28 @@ def test_guard_rules(limits: TrapLimits, urls: list[str], verdicts: list[str | N
     guard = TrapGuard(limits)
     found = [guard.check(url) for url in urls]
     assert [None if rule is None else rule.value for rule in found] == verdicts
+
+
+@given(st.lists(st.sampled_from(["/a", "/b?x=1", "/b?x=2", "/b?x=3", "/c?y=1"]), max_size=30))
+def test_a_guard_restored_from_a_tally_judges_as_the_one_that_counted(paths: list[str]) -> None:
+    """A store counts admitted URLs with counted_under() as the guard does, so a resumed crawl's
+    guard refuses exactly what one guard over both runs would have."""
+    limits = TrapLimits(max_query_variants=2, max_pages_per_host=12)
+    urls = [f"http://a.test{path}{i}" for i, path in enumerate(paths)]
+    half = len(urls) // 2
+    whole, first = TrapGuard(limits), TrapGuard(limits)
+    verdicts = [whole.check(url) for url in urls]
+    hosts: dict[str, int] = {}
+    variants: dict[str, int] = {}
+    for url in urls[:half]:
+        if first.check(url) is None:
+            host, path = counted_under(url)
+            hosts[host] = hosts.get(host, 0) + 1
+            if path is not None:
+                variants[path] = variants.get(path, 0) + 1
+    assert first.tally() == TrapTally(hosts, variants)
+    resumed = TrapGuard(limits, TrapTally(hosts, variants))
+    assert [resumed.check(url) for url in urls[half:]] == verdicts[half:]
 
 
 def test_limits_are_validated() -> None:

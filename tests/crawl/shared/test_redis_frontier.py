@@ -189,8 +189,8 @@ def spindle(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--frontier", "redis://127.0.0.1:1/0"], "--frontier and --crawl-id go together"),
-        (["--frontier", "http://x", "--crawl-id", "a"], "is not a Redis URL"),
+        (["--frontier", "redis://127.0.0.1:1/0"], "and --crawl-id go together"),
+        (["--frontier", "http://x", "--crawl-id", "a"], "give memory, disk or a redis:// URL"),
         (["--frontier", "redis://127.0.0.1:1/0", "--crawl-id", "a b"], "cannot name a crawl"),
         (
             ["--frontier", "redis://127.0.0.1:1/0", "--crawl-id", "a", "--no-state"],

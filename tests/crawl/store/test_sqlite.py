@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from spindle.crawl.core import Changes, Entry, ErrorKind, PageRecord, Skip, SkipReason, TrapRule
-from spindle.crawl.core.values import RobotsDecision
+from spindle.crawl.core.values import Resumed, RobotsDecision, TrapTally
 from spindle.crawl.store import SQLiteStore, StateInUse, StateMismatch
 from spindle.crawl.store.base import Stream, WarcMark
 from spindle.crawl.store.jsonl import OutputMismatch, open_output, verify_and_repair
@@ -51,13 +51,15 @@ def test_fresh_then_resumed(tmp_path: Path) -> None:
 
     again = SQLiteStore(path)
     resumed = again.open(IDENTITY)
-    assert resumed is not None
-    assert resumed.queued == [entry("/b"), entry("/a", attempt=3, redirect_chain=(f"{A}/old",))]
-    assert sorted(resumed.admitted) == sorted(
-        (f"{A}{p}", f"{A}{p}") for p in ("/", "/a", "/b", "/x")
+    assert resumed == Resumed(
+        pages_done=1, fetched=1, retrying=1, traps=TrapTally({A: 4}, {}), robots=[]
     )
-    assert resumed.refused == [f"{A}/t?1"]  # trap refusals survive a resume
-    assert (resumed.pages_done, resumed.fetched) == (1, 1)
+    assert list(again.queued()) == [
+        entry("/b"),
+        entry("/a", attempt=3, redirect_chain=(f"{A}/old",)),
+    ]
+    # trap refusals stay seen
+    assert sorted(again.seen_keys()) == sorted(f"{A}{p}" for p in ("/", "/a", "/b", "/t?1", "/x"))
     assert list(again.encoded(Stream.RECORDS, 0)) == [b'{"url":"http://a.test/"}']
     assert list(again.encoded(Stream.RECORDS, 1)) == []
     assert list(again.encoded(Stream.SKIPS, 1)) == [b'{"t":1}']
@@ -80,7 +82,7 @@ def test_a_seed_never_fetched_is_a_record_but_not_a_page_done(tmp_path: Path) ->
     again = SQLiteStore(tmp_path / "s.sqlite")
     resumed = again.open(IDENTITY)
     assert resumed is not None
-    assert (resumed.pages_done, resumed.fetched, resumed.queued) == (0, 0, [])
+    assert (resumed.pages_done, resumed.fetched, list(again.queued())) == (0, 0, [])
     again.close()
 
 
@@ -237,10 +239,10 @@ def test_a_state_of_the_previous_format_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [("identity", orjson.dumps(IDENTITY).decode()), ("schema", "2")],
+            [("identity", orjson.dumps(IDENTITY).decode()), ("schema", "3")],
         )
     db.close()
     store = SQLiteStore(path)
-    with pytest.raises(StateMismatch, match="state format 2, this version reads 3"):
+    with pytest.raises(StateMismatch, match="state format 3, this version reads 4"):
         store.open(IDENTITY)
     store.close()

@@ -7,7 +7,8 @@ drive it; stores persist what it hands out. Every value at its boundary lives in
 
 from spindle.crawl.core.config import CrawlConfig, TrapLimits
 from spindle.crawl.core.errors import CoreError, MisuseError
-from spindle.crawl.core.frontier import Admission, Frontier, MemoryFrontier
+from spindle.crawl.core.frontier import Admission, Frontier, LocalFrontier, MemoryFrontier
+from spindle.crawl.core.queues import FrontierStorage, MemoryStorage
 from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.urls import InvalidURL, Scope, ScopeRule, canonicalize, normalize
 from spindle.crawl.core.values import (
@@ -31,6 +32,7 @@ from spindle.crawl.core.values import (
     Skip,
     SkipReason,
     TrapRule,
+    TrapTally,
     Wait,
 )
 
@@ -50,9 +52,12 @@ __all__ = [
     "Fetch",
     "FetchKind",
     "Frontier",
+    "FrontierStorage",
     "InvalidURL",
     "Link",
+    "LocalFrontier",
     "MemoryFrontier",
+    "MemoryStorage",
     "MisuseError",
     "Observation",
     "Outcome",
@@ -66,6 +71,7 @@ __all__ = [
     "SkipReason",
     "TrapLimits",
     "TrapRule",
+    "TrapTally",
     "Wait",
     "canonicalize",
     "normalize",

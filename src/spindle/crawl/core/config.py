@@ -133,6 +133,11 @@ class CrawlConfig:
         )
 
     @property
+    def interval(self) -> float:
+        """Seconds between two fetches of one host that ``rate`` asks for (0: no spacing)."""
+        return 1.0 / self.rate if self.rate > 0 else 0.0
+
+    @property
     def robots_token(self) -> str:
         """The product token matched against robots.txt user-agent lines (RFC 9309, 2.2.1).
 

@@ -12,10 +12,13 @@ page links to in one call, so that a shared frontier answers them in one round t
 after it was taken, or it was a sitemap read): each way a taken URL can end is a verb, so a
 shared frontier can lease URLs instead of popping them and losing them with a worker.
 
-Rules of :class:`MemoryFrontier`:
+Rules of :class:`LocalFrontier` (one process's frontier; :class:`MemoryFrontier` is it with
+everything in memory, and ``spindle.crawl.store.frontier`` puts the seen set and the queues
+on disk through :mod:`.queues`, under the same rules):
 
 * A URL is admitted once per key (its canonical form). The trap guards judge it at admission,
-  and a refused URL stays seen, so it is never judged or counted twice.
+  and a refused URL stays seen, so it is never judged or counted twice; their counts survive
+  a resume (:meth:`Frontier.restore`).
 * Each host keeps one FIFO per depth (shallowest first) and a heap of retries, each with its
   own not-before time; a due retry goes before queued URLs. ``queued`` counts both.
 * A host is *ready* at the latest of: now, its first URL's time, the end of its pause or
@@ -29,19 +32,19 @@ from __future__ import annotations
 import enum
 import heapq
 import math
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from spindle.crawl.core.config import TrapLimits
 from spindle.crawl.core.errors import MisuseError
 from spindle.crawl.core.pacer import HostPace
+from spindle.crawl.core.queues import FrontierStorage, MemoryStorage
 from spindle.crawl.core.traps import TrapGuard
 from spindle.crawl.core.urls import host_key
-from spindle.crawl.core.values import Entry, RobotsDecision, TrapRule, Wait
+from spindle.crawl.core.values import Entry, RobotsDecision, TrapRule, TrapTally, Wait
 
-__all__ = ["Admission", "Frontier", "Lease", "MemoryFrontier", "Offer"]
+__all__ = ["Admission", "Frontier", "Lease", "LocalFrontier", "MemoryFrontier", "Offer"]
 
 
 class Admission(enum.Enum):
@@ -111,11 +114,11 @@ class Frontier(Protocol):
         for True) would, and :meth:`push` each new one that asks to be queued."""
         ...
 
-    def restore(
-        self, seen: Iterable[tuple[str, str]], refused: Iterable[str], charged: int
-    ) -> None:
-        """Before a resumed crawl: (url, key) pairs admitted earlier, keys refused earlier,
-        and how many pages the budget was charged for."""
+    def restore(self, traps: TrapTally, charged: int, now: float) -> None:
+        """Before a resumed crawl: the trap guards' counts and how many pages the budget was
+        charged for in earlier runs. A frontier whose URLs outlive the process (on disk, in a
+        server) takes up the URLs it holds; a memory frontier is given them with
+        :meth:`mark_seen` and :meth:`push` first."""
         ...
 
     def waiting(self) -> Iterator[Entry]:
@@ -201,14 +204,14 @@ class Frontier(Protocol):
 
 
 class _Host:
-    """One host's queues and politeness: owned by :class:`MemoryFrontier`."""
+    """One host's counts, retries and politeness: owned by :class:`LocalFrontier` (its queued
+    URLs are in the frontier's storage)."""
 
-    __slots__ = ("blocked_until", "by_depth", "heap_time", "key", "pace", "queued", "retries")
+    __slots__ = ("blocked_until", "heap_time", "key", "pace", "queued", "retries")
 
     def __init__(self, key: str, pace: HostPace) -> None:
         self.key = key
         self.pace = pace
-        self.by_depth: list[deque[Entry]] = []
         self.retries: list[tuple[float, int, Entry]] = []
         self.queued = 0
         self.blocked_until = -math.inf
@@ -233,28 +236,27 @@ class _Host:
         return max(paced, work, self.blocked_until)
 
 
-class MemoryFrontier:
-    """:class:`Frontier` in this process's memory: for crawls that fit in RAM.
+class LocalFrontier:
+    """:class:`Frontier` owned by this process, with its seen set and queues in ``storage``.
 
-    >>> frontier = MemoryFrontier(TrapLimits(), interval=1.0, concurrency=1)
-    >>> entry = Entry("http://a.test/", "http://a.test/", 0, None)
-    >>> frontier.admit(entry), frontier.admit(entry)
-    (<Admission.NEW: 'new'>, <Admission.SEEN: 'seen'>)
-    >>> frontier.push(entry, now=0.0)
-    >>> lease = frontier.take(now=0.0); lease.host, lease.entry.url
-    ('http://a.test', 'http://a.test/')
-    >>> frontier
-    <MemoryFrontier queued=0 in_flight=1 hosts=1 seen=1>
-    >>> frontier.finish(lease.host, now=0.5); frontier.push(entry, now=0.5)
-    >>> frontier.take(now=0.5)  # the host's interval is a second
-    Wait(until=1.0)
+    The policy (admission and the trap guards, retries, pacing, the ready-host heap) is here;
+    the storage keeps only what grows with the crawl (:mod:`.queues`). Per host the frontier
+    keeps counts, retries and a pacer, so with a storage on disk its memory grows with the
+    hosts that have work, not with the URLs.
     """
 
-    def __init__(self, traps: TrapLimits, *, interval: float, concurrency: int) -> None:
+    def __init__(
+        self,
+        traps: TrapLimits,
+        *,
+        interval: float,
+        concurrency: int,
+        storage: FrontierStorage,
+    ) -> None:
         self._traps = TrapGuard(traps)
         self._interval = interval
         self._concurrency = concurrency
-        self._seen: set[str] = set()
+        self._storage = storage
         self._hosts: dict[str, _Host] = {}
         self._heap: list[tuple[float, int, _Host]] = []
         self._seq = 0
@@ -265,8 +267,8 @@ class MemoryFrontier:
 
     def __repr__(self) -> str:
         return (
-            f"<MemoryFrontier queued={self._queued} in_flight={self._in_flight} "
-            f"hosts={len(self._hosts)} seen={len(self._seen)}>"
+            f"<{type(self).__name__} queued={self._queued} in_flight={self._in_flight} "
+            f"hosts={len(self._hosts)} seen={self._storage.seen}>"
         )
 
     @property
@@ -279,20 +281,24 @@ class MemoryFrontier:
 
     @property
     def seen(self) -> int:
-        return len(self._seen)
+        return self._storage.seen
 
     def admit(self, entry: Entry) -> Admission | TrapRule:
-        if entry.key in self._seen:
+        if not self._storage.see(entry.key):
             return Admission.SEEN
-        self._seen.add(entry.key)
         refused = self._traps.check(entry.url)
-        return Admission.NEW if refused is None else refused
+        if refused is not None:
+            return refused
+        self._storage.admitted(entry)
+        return Admission.NEW
 
     def mark_seen(self, key: str) -> bool:
-        if key in self._seen:
-            return False
-        self._seen.add(key)
-        return True
+        return self._storage.see(key)
+
+    def waiting(self) -> Iterator[Entry]:
+        for host in list(self._hosts.values()):
+            yield from self._storage.entries(host.key)
+            yield from (entry for _, _, entry in sorted(host.retries))
 
     def offer(self, offers: Sequence[Offer], now: float) -> list[Admission | TrapRule]:
         verdicts: list[Admission | TrapRule] = []
@@ -307,27 +313,17 @@ class MemoryFrontier:
             verdicts.append(verdict)
         return verdicts
 
-    def waiting(self) -> Iterator[Entry]:
-        for host in self._hosts.values():
-            for queue in host.by_depth:
-                yield from queue
-            yield from (entry for _, _, entry in sorted(host.retries))
-
-    def restore(
-        self, seen: Iterable[tuple[str, str]], refused: Iterable[str], charged: int
-    ) -> None:
-        for url, key in seen:
-            if key not in self._seen:
-                self._seen.add(key)
-                self._traps.check(url)
-        self._seen.update(refused)
+    def restore(self, traps: TrapTally, charged: int, now: float) -> None:
+        self._traps.restore(traps)
         self._charged = charged
+        for key, count in self._storage.hosts():
+            host = self._host(key)
+            self._count(host, count)
+            self._schedule(host, now)
 
     def push(self, entry: Entry, now: float) -> None:
         host = self._host(host_key(entry.url))
-        while len(host.by_depth) <= entry.depth:
-            host.by_depth.append(deque())
-        host.by_depth[entry.depth].append(entry)
+        self._storage.push(host.key, entry)
         self._count(host, 1)
         self._schedule(host, now)
 
@@ -374,7 +370,7 @@ class MemoryFrontier:
             self._seq += 1
             heapq.heappush(state.retries, (now, self._seq, entry))
         else:
-            state.by_depth[entry.depth].appendleft(entry)
+            self._storage.push_front(state.key, entry)
         self._count(state, 1)
         self._schedule(state, now)
 
@@ -429,9 +425,7 @@ class MemoryFrontier:
     def drain(self, host: str, now: float) -> list[Entry]:
         state = self._known(host)
         entries = [entry for _, _, entry in sorted(state.retries)]
-        for queue in state.by_depth:
-            entries.extend(queue)
-            queue.clear()
+        entries.extend(self._storage.drain(host))
         state.retries.clear()
         self._count(state, -state.queued)
         return entries
@@ -443,10 +437,7 @@ class MemoryFrontier:
         if state.retries and state.retries[0][0] <= now:
             entry = heapq.heappop(state.retries)[2]
         elif not self._retries_only:
-            for queue in state.by_depth:
-                if queue:
-                    entry = queue.popleft()
-                    break
+            entry = self._storage.pop(state.key)
         if entry is not None:
             self._count(state, -1)
         self._schedule(state, now)
@@ -478,3 +469,25 @@ class MemoryFrontier:
         self._seq += 1
         host.heap_time = when
         heapq.heappush(self._heap, (when, self._seq, host))
+
+
+class MemoryFrontier(LocalFrontier):
+    """:class:`LocalFrontier` with its seen set and queues in memory (:class:`MemoryStorage`):
+    for crawls that fit in RAM, and for crawls that keep no state.
+
+    >>> frontier = MemoryFrontier(TrapLimits(), interval=1.0, concurrency=1)
+    >>> entry = Entry("http://a.test/", "http://a.test/", 0, None)
+    >>> frontier.admit(entry), frontier.admit(entry)
+    (<Admission.NEW: 'new'>, <Admission.SEEN: 'seen'>)
+    >>> frontier.push(entry, now=0.0)
+    >>> lease = frontier.take(now=0.0); lease.host, lease.entry.url
+    ('http://a.test', 'http://a.test/')
+    >>> frontier
+    <MemoryFrontier queued=0 in_flight=1 hosts=1 seen=1>
+    >>> frontier.finish(lease.host, now=0.5); frontier.push(entry, now=0.5)
+    >>> frontier.take(now=0.5)  # the host's interval is a second
+    Wait(until=1.0)
+    """
+
+    def __init__(self, traps: TrapLimits, *, interval: float, concurrency: int) -> None:
+        super().__init__(traps, interval=interval, concurrency=concurrency, storage=MemoryStorage())

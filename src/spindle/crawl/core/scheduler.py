@@ -22,7 +22,7 @@ import enum
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.errors import MisuseError
@@ -108,9 +108,8 @@ class CrawlScheduler:
             max_attempts=config.retries + 1,
             rng=rng or random.Random(),
         )
-        interval = 1.0 / config.rate if config.rate > 0 else 0.0
         self._frontier: Frontier = frontier or MemoryFrontier(
-            config.traps, interval=interval, concurrency=config.host_concurrency
+            config.traps, interval=config.interval, concurrency=config.host_concurrency
         )
         self._robots: dict[str, HostRobots] = {}
         self._sitemap_hosts: set[str] = set()
@@ -143,36 +142,39 @@ class CrawlScheduler:
             self._admit_all([Entry(seed, canonicalize(seed), 0, None)], now)
 
     def resume(self, state: Resumed, now: float) -> None:
-        """Continue a crawl from persisted state instead of :meth:`start`.
+        """Continue a crawl from persisted state instead of :meth:`start`. The frontier holds
+        the crawl's URLs already (see :meth:`Frontier.restore`).
 
         Raises:
             MisuseError: the crawl was already started or resumed.
         """
         self._begin(now)
         self._pages_done = state.pages_done
-        self._retrying = sum(1 for entry in state.queued if entry.attempt > 1)
-        self._frontier.restore(state.admitted, state.refused, state.pages_done + self._retrying)
+        self._retrying = state.retrying
+        self._frontier.restore(state.traps, state.pages_done + state.retrying, now)
         for decision in state.robots:
             robots = self._robots_of(decision.host)
             if self.config.obey_robots:
                 robots.restore(decision)
                 self._apply_crawl_delay(robots, now)
-        for entry in state.queued:
-            self._robots_of(host_key(entry.url))
-            self._frontier.push(entry, now)
 
     def stop(self) -> None:
         """Hand out no more fetches; :meth:`next_action` reports DONE once in-flight ones end."""
         if self._phase is _Phase.RUNNING:
             self._phase = _Phase.STOPPING
 
-    def finish(self) -> None:
-        """Call once the run is over: when it stopped at ``max_pages``, every URL still queued
-        becomes a ``budget`` skip in the next :meth:`drain` (they stay queued for a resume)."""
-        if not self._frontier.spent(self.config.max_pages):
-            return
-        for entry in self._frontier.waiting():
-            self._skip(entry, SkipReason.BUDGET)
+    def finish(self, batch: int = 10_000) -> Iterator[Changes]:
+        """Call once the run is over; persist every batch it yields, in order. The batches
+        hold what was not drained yet and, when the run stopped at ``max_pages``, every URL
+        still queued as a ``budget`` skip (they stay queued for a resume), at most ``batch``
+        skips to a batch: a frontier of millions of URLs is never in memory at once."""
+        if self._frontier.spent(self.config.max_pages):
+            for entry in self._frontier.waiting():
+                self._skip(entry, SkipReason.BUDGET)
+                if len(self._changes.skipped) >= batch:
+                    yield self.drain()
+        if self._changes:
+            yield self.drain()
 
     def _begin(self, now: float) -> None:
         if self._phase is not _Phase.NEW:

@@ -17,7 +17,7 @@ from collections import Counter
 
 from spindle.crawl.core.config import TrapLimits
 from spindle.crawl.core.urls import host_key
-from spindle.crawl.core.values import TrapRule
+from spindle.crawl.core.values import TrapRule, TrapTally
 
 __all__ = ["TrapGuard", "counted_under", "repeated_run", "shape_rule"]
 
@@ -76,12 +76,27 @@ def _path(url: str) -> str:
 
 
 class TrapGuard:
-    """Admits or refuses canonical URLs, remembering what it has admitted per host and path."""
+    """Admits or refuses canonical URLs, counting what it has admitted per host and path.
 
-    def __init__(self, limits: TrapLimits) -> None:
+    ``tally`` holds the counts of an earlier run of the crawl (a resume); the guard goes on
+    counting from them.
+    """
+
+    def __init__(self, limits: TrapLimits, tally: TrapTally | None = None) -> None:
         self._limits = limits
         self._variants: Counter[str] = Counter()
         self._per_host: Counter[str] = Counter()
+        if tally is not None:
+            self.restore(tally)
+
+    def restore(self, tally: TrapTally) -> None:
+        """Add the counts of an earlier run."""
+        self._variants.update(tally.variants)
+        self._per_host.update(tally.per_host)
+
+    def tally(self) -> TrapTally:
+        """The counts so far."""
+        return TrapTally(dict(self._per_host), dict(self._variants))
 
     def check(self, url: str) -> TrapRule | None:
         """Return the rule that refuses ``url``, or None after admitting it.

@@ -45,6 +45,7 @@ __all__ = [
     "Skip",
     "SkipReason",
     "TrapRule",
+    "TrapTally",
     "Wait",
     "Wire",
 ]
@@ -542,20 +543,29 @@ class Changes:
 
 
 @dataclass(frozen=True, slots=True)
-class Resumed:
-    """What a store hands back to continue a crawl.
+class TrapTally:
+    """What the trap guards have counted (:mod:`spindle.crawl.core.traps`): URLs admitted per
+    host key, and per host and path the distinct queries admitted."""
 
-    ``admitted`` are the (url, key) pairs of every URL admitted earlier (queued, done or
-    skipped by robots.txt), so the trap guards count them again; ``refused`` are the keys
-    the trap guards refused. ``fetched`` counts the records that carry an HTTP status.
-    ``robots`` are the robots.txt decisions still fresh enough to reuse.
+    per_host: dict[str, int] = field(default_factory=dict)
+    variants: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """What a store hands back to continue a crawl: counts and decisions, nothing that grows
+    with the frontier (the URLs themselves stay in the store until a frontier asks).
+
+    ``pages_done`` counts the records of fetched URLs, ``fetched`` those that carry an HTTP
+    status, ``retrying`` the queued URLs waiting for another attempt (the page budget counts
+    them). ``traps`` are the trap guards' counts. ``robots`` are the robots.txt decisions
+    still fresh enough to reuse.
     """
 
-    queued: list[Entry]
-    admitted: list[tuple[str, str]]
-    refused: list[str]
     pages_done: int
     fetched: int
+    retrying: int = 0
+    traps: TrapTally = field(default_factory=TrapTally)
     robots: list[RobotsDecision] = field(default_factory=list)
 
 

@@ -46,7 +46,7 @@ from spindle.crawl.core.errors import MisuseError
 from spindle.crawl.core.frontier import Admission, Lease, Offer
 from spindle.crawl.core.traps import counted_under, shape_rule
 from spindle.crawl.core.urls import host_key
-from spindle.crawl.core.values import Entry, RobotsDecision, TrapRule, Wait
+from spindle.crawl.core.values import Entry, RobotsDecision, TrapRule, TrapTally, Wait
 from spindle.crawl.shared.errors import FrontierLost
 from spindle.crawl.shared.keys import (
     CrawlKeys,
@@ -199,10 +199,9 @@ class RedisFrontier:
                     verdicts.append(_TRAP_CODES[code])
         return verdicts
 
-    def restore(
-        self, seen: Iterable[tuple[str, str]], refused: Iterable[str], charged: int
-    ) -> None:
-        """Nothing to do: Redis holds the crawl's seen set and budget, not this worker."""
+    def restore(self, traps: TrapTally, charged: int, now: float) -> None:
+        """Nothing to do: Redis holds the crawl's seen set, trap counts and budget, not this
+        worker."""
 
     def waiting(self) -> Iterator[Entry]:
         """Nothing: the URLs still queued belong to the crawl, not to this worker (see

@@ -259,13 +259,10 @@ def join_crawl(
         reconciled,
     )
     if resumed is not None:
+        # Redis holds the crawl's queues, retries, trap counts and budget: keep the counts
+        # of this worker's own records and its robots.txt decisions only.
         resumed = Resumed(
-            queued=[],
-            admitted=[],
-            refused=[],
-            pages_done=resumed.pages_done,
-            fetched=resumed.fetched,
-            robots=resumed.robots,
+            pages_done=resumed.pages_done, fetched=resumed.fetched, robots=resumed.robots
         )
     return run, resumed
 

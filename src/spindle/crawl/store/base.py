@@ -3,7 +3,8 @@
 A store receives the scheduler's :class:`~spindle.crawl.core.values.Changes` in batches and
 must apply each batch atomically: a page's record and the URLs it discovered land together or
 not at all, so a crash never loses the children of a finished page. Stores depend on the
-core's values module only.
+core's values and on the pure functions that key URLs by host and by trap rule; the
+frontier on disk (``frontier.py``) plugs into the core's ``LocalFrontier``.
 """
 
 from __future__ import annotations

@@ -2,10 +2,13 @@
 
 Tables: ``meta`` (the crawl's identity and the schema version), ``urls`` (every URL the crawl
 judged, by canonical key: queued with its next attempt and redirect chain, done, or skipped
-with the reason, trap refusals included), ``records`` and ``skips`` (each output line,
-numbered in output order), and ``robots`` (each host's robots.txt decision, with the file
-read, so a resumed crawl need not fetch it again), and ``warc`` (one row: the WARC file and
-offset where the last committed batch's records end). One connection, owned by the writer
+with the reason, trap refusals included; an admitted URL also has its host and its place
+``seq`` in the order of admission, and the queued ones are indexed by host, depth and
+``seq``, which is the frontier on disk), ``records`` and ``skips`` (each output line,
+numbered in output order), ``robots`` (each host's robots.txt decision, with the file read,
+so a resumed crawl need not fetch it again), ``trap_counts`` (what the trap guards
+counted, per host and per path) and ``warc`` (one row: the WARC file and offset where the
+last committed batch's records end). One connection, owned by the writer
 thread; each batch is one transaction, so after a crash (even ``kill -9``) the file holds
 exactly the batches that committed.
 
@@ -18,11 +21,14 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import orjson
 
+from spindle.crawl.core.traps import counted_under
+from spindle.crawl.core.urls import host_key
 from spindle.crawl.core.values import (
     Changes,
     Entry,
@@ -32,12 +38,16 @@ from spindle.crawl.core.values import (
     Resumed,
     RobotsDecision,
     SkipReason,
+    TrapTally,
 )
 from spindle.crawl.store.base import StateInUse, StateMismatch, Stream, WarcMark
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["SCHEMA_VERSION", "CommitListener", "SQLiteStore"]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
+
+CommitListener = Callable[[Changes, int], None]
+"""Told, on the writer's thread, of each batch just committed and the last ``seq`` given."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,7 +60,17 @@ CREATE TABLE IF NOT EXISTS urls (
     reason TEXT,
     attempt INTEGER NOT NULL DEFAULT 1,
     chain BLOB,
-    kind TEXT NOT NULL DEFAULT 'page'
+    kind TEXT NOT NULL DEFAULT 'page',
+    host TEXT,
+    seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS urls_queued ON urls (host, depth, seq) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS urls_retrying ON urls (attempt) WHERE state = 'queued' AND attempt > 1;
+CREATE TABLE IF NOT EXISTS trap_counts (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
 );
 CREATE TABLE IF NOT EXISTS records (
     seq INTEGER PRIMARY KEY,
@@ -74,8 +94,6 @@ CREATE TABLE IF NOT EXISTS warc (
     offset INTEGER NOT NULL
 );
 """
-
-_TRAP = SkipReason.TRAP.value
 
 
 class SQLiteStore:
@@ -112,16 +130,48 @@ class SQLiteStore:
                 Stream.RECORDS: self._count("SELECT COUNT(*) FROM records"),
                 Stream.SKIPS: self._count("SELECT COUNT(*) FROM skips"),
             }
+            self._next_seq = self._count("SELECT COALESCE(MAX(seq), 0) FROM urls") + 1
+            self._readers: list[sqlite3.Connection] = []
+            self.on_commit: CommitListener | None = None
         except BaseException:
             # Closing our descriptor would drop SQLite's own locks too; close SQLite first.
             self._release()
             raise
 
     def _release(self) -> None:
+        for reader in getattr(self, "_readers", ()):
+            reader.close()
         db = getattr(self, "_db", None)
         if db is not None:
             db.close()
         os.close(self._lock_fd)
+
+    @property
+    def next_seq(self) -> int:
+        """The ``seq`` the next admitted URL will get (the first is 1)."""
+        return self._next_seq
+
+    def reader(self) -> sqlite3.Connection:
+        """A read-only connection of its own, for one thread other than the writer's (the
+        frontier's); it sees each batch once committed, and closes with the store."""
+        reader = sqlite3.connect(
+            f"file:{self._path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        self._readers.append(reader)
+        return reader
+
+    def seen_keys(self) -> Iterator[str]:
+        """Every key the crawl has judged (for a frontier that keeps its seen set in memory)."""
+        for (key,) in self._db.execute("SELECT key FROM urls"):
+            yield key
+
+    def queued(self) -> Iterator[Entry]:
+        """Every queued URL, shallowest first, in the order of admission."""
+        for url, key, depth, parent, attempt, chain, kind in self._db.execute(
+            "SELECT url, key, depth, parent, attempt, chain, kind FROM urls "
+            "WHERE state = 'queued' ORDER BY depth, seq"
+        ):
+            yield entry_of(url, key, depth, parent, attempt, chain, kind)
 
     def _count(self, sql: str) -> int:
         row = self._db.execute(sql).fetchone()
@@ -157,46 +207,22 @@ class SQLiteStore:
 
     def _load(self) -> Resumed:
         db = self._db
-        queued = [
-            Entry(
-                url,
-                key,
-                depth,
-                parent,
-                attempt,
-                tuple(orjson.loads(chain)) if chain else (),
-                FetchKind(kind),
-            )
-            for key, url, depth, parent, attempt, chain, kind in db.execute(
-                "SELECT key, url, depth, parent, attempt, chain, kind FROM urls "
-                "WHERE state = 'queued' ORDER BY depth, rowid"
-            )
-        ]
-        admitted = [
-            (url, key)
-            for url, key in db.execute(
-                "SELECT url, key FROM urls WHERE state != 'skipped' OR reason != ? ORDER BY rowid",
-                (_TRAP,),
-            )
-        ]
-        refused = [
-            key
-            for (key,) in db.execute(
-                "SELECT key FROM urls WHERE state = 'skipped' AND reason = ?", (_TRAP,)
-            )
-        ]
         robots = [
             RobotsDecision(host, bool(reachable), body, _reason(kind, message), fetched_at)
             for host, reachable, body, kind, message, fetched_at in db.execute(
                 "SELECT host, reachable, body, reason_kind, reason_message, fetched_at FROM robots"
             )
         ]
+        counts: dict[str, dict[str, int]] = {"host": {}, "path": {}}
+        for kind, key, n in db.execute("SELECT kind, key, n FROM trap_counts"):
+            counts[kind][key] = n
         return Resumed(
-            queued=queued,
-            admitted=admitted,
-            refused=refused,
             pages_done=self._count("SELECT COUNT(*) FROM records WHERE fetched"),
             fetched=self._count("SELECT COUNT(*) FROM records WHERE status IS NOT NULL"),
+            retrying=self._count(
+                "SELECT COUNT(*) FROM urls WHERE state = 'queued' AND attempt > 1"
+            ),
+            traps=TrapTally(counts["host"], counts["path"]),
             robots=robots,
         )
 
@@ -205,13 +231,18 @@ class SQLiteStore:
     ) -> None:
         """Apply one batch in one transaction."""
         db = self._db
+        first_seq = self._next_seq
         db.execute("BEGIN")
         try:
             db.executemany(
-                "INSERT OR IGNORE INTO urls (key, url, depth, parent, state, kind) "
-                "VALUES (?, ?, ?, ?, 'queued', ?)",
-                [(e.key, e.url, e.depth, e.parent, e.kind.value) for e in changes.discovered],
+                "INSERT OR IGNORE INTO urls (key, url, depth, parent, state, kind, host, seq) "
+                "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+                [
+                    (e.key, e.url, e.depth, e.parent, e.kind.value, host_key(e.url), first_seq + i)
+                    for i, e in enumerate(changes.discovered)
+                ],
             )
+            self._count_traps(changes)
             db.executemany(
                 "UPDATE urls SET attempt = ?, chain = ? WHERE key = ?",
                 [
@@ -273,6 +304,23 @@ class SQLiteStore:
             raise
         self._next[Stream.RECORDS] += len(changes.records)
         self._next[Stream.SKIPS] += len(changes.skipped)
+        self._next_seq += len(changes.discovered)
+        if self.on_commit is not None:
+            self.on_commit(changes, self._next_seq - 1)
+
+    def _count_traps(self, changes: Changes) -> None:
+        """Count the admitted URLs as the trap guards did (each passed them once)."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for entry in changes.discovered:
+            host, path = counted_under(entry.url)
+            counts["host", host] += 1
+            if path is not None:
+                counts["path", path] += 1
+        self._db.executemany(
+            "INSERT INTO trap_counts VALUES (?, ?, ?) "
+            "ON CONFLICT (kind, key) DO UPDATE SET n = n + excluded.n",
+            [(kind, key, n) for (kind, key), n in counts.items()],
+        )
 
     def warc_mark(self) -> WarcMark | None:
         """The WARC file and offset saved with the last committed batch."""
@@ -323,6 +371,27 @@ class SQLiteStore:
             pass  # the WAL stays beside the file, and SQLite replays it on the next open
         finally:
             self._release()
+
+
+def entry_of(
+    url: str,
+    key: str,
+    depth: int,
+    parent: str | None,
+    attempt: int,
+    chain: bytes | None,
+    kind: str,
+) -> Entry:
+    """An :class:`Entry` from the columns of its ``urls`` row."""
+    return Entry(
+        url,
+        key,
+        depth,
+        parent,
+        attempt,
+        tuple(orjson.loads(chain)) if chain else (),
+        FetchKind(kind),
+    )
 
 
 def _reason(kind: str | None, message: str | None) -> RecordError | None:
