@@ -5,8 +5,11 @@ Every host listens on its own loopback address and the same port. Each response 
 nothing: connections stay open for the next request. Every request's arrival is logged as
 ``HOST EPOCH-SECONDS IN-FLIGHT`` (IN-FLIGHT counts this request and the host's other unanswered
 ones) to ``--log``, flushed every quarter second, so the harness can audit each crawler's
-politeness from the server's side. ``--seeds`` receives every host's home page, one a line, once
-the server listens. Stdlib only, minimal HTTP/1.1: GET and HEAD, no bodies, no pipelining.
+politeness from the server's side. The server also logs ``lag EPOCH-SECONDS SECONDS`` at each
+flush: the longest its event loop was late in that quarter second (a timer that should fire
+every 10 ms), which is how far off an arrival time can be. ``--seeds`` receives every host's
+home page, one a line, once the server listens. Stdlib only, minimal HTTP/1.1: GET and HEAD,
+no bodies, no pipelining.
 
 Run as ``python bench/broad_server.py --port PORT --log FILE --seeds FILE [--hosts 1000
 --largest 20000 --exponent 1.0 --latency 0.1]``.
@@ -29,6 +32,7 @@ from measure import raise_fd_limit
 __all__ = ["main"]
 
 _FLUSH_EVERY = 0.25
+_LAG_PROBE = 0.01
 _MAX_HEAD = 16_384
 
 
@@ -39,6 +43,7 @@ class _Audit:
         self.in_flight = [0] * hosts
         self.lines: list[str] = []
         self.log = log
+        self.lag = 0.0
 
     def arrive(self, host: int) -> None:
         self.in_flight[host] += 1
@@ -48,10 +53,19 @@ class _Audit:
         self.in_flight[host] -= 1
 
     def flush(self) -> None:
-        if self.lines:
-            self.log.write("".join(self.lines))
-            self.log.flush()
-            self.lines.clear()
+        self.lines.append(f"lag {time.time():.6f} {self.lag:.6f}\n")
+        self.lag = 0.0
+        self.log.write("".join(self.lines))
+        self.log.flush()
+        self.lines.clear()
+
+    async def probe_lag(self) -> None:
+        """Keep ``lag`` at the longest delay of a 10 ms timer since the last flush."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + _LAG_PROBE
+            await asyncio.sleep(_LAG_PROBE)
+            self.lag = max(self.lag, loop.time() - due)
 
 
 class _Connection(asyncio.Protocol):
@@ -124,12 +138,14 @@ async def serve(site: BroadSite, latency: float, log: TextIO, seeds: Path) -> No
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    probe = asyncio.create_task(audit.probe_lag())
     while not stop.is_set():
         audit.flush()
         try:
             await asyncio.wait_for(stop.wait(), _FLUSH_EVERY)
         except TimeoutError:
             continue
+    probe.cancel()
     audit.flush()
     for server in servers:
         server.close()

@@ -23,7 +23,7 @@ import tools
 from contenders import Found, Job
 from measure import run_measured
 from plan import Entry, SitePlan
-from politeness import audit, ideal_pages, read_log
+from politeness import audit, ideal_pages, read_lag, read_log
 from results import RunRecord, Summary, summarise
 from sites import Served
 from steady import steady_rate
@@ -93,7 +93,7 @@ def _run_entry(
             found = Found(set())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    politeness = ideal = window = in_window = None
+    politeness = ideal = window = in_window = lag = None
     if plan.stop_after is not None:
         # A time-boxed run counts the pages it finished in its window, not in its shutdown.
         window = min(plan.stop_after, measurement.wall_s)
@@ -102,6 +102,7 @@ def _run_entry(
         time.sleep(_LOG_SETTLE)
         arrivals = read_log(served.arrivals, arrivals_from)
         politeness = audit(arrivals, plan.polite.rate, plan.polite.per_host)
+        lag = read_lag(served.arrivals, arrivals_from)
         ideal = ideal_pages(plan.broad.sizes, plan.polite.rate, window or measurement.wall_s)
     accepted = entry.contender.ok_returncodes
     # Stopped by SIGINT: an exit code saying so (130) or death by the signal itself.
@@ -124,6 +125,7 @@ def _run_entry(
         ideal_pages=ideal,
         window_s=window,
         pages_in_window=in_window,
+        server_lag_s=lag,
     )
 
 

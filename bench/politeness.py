@@ -16,13 +16,23 @@ host has no pages left.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LOOKBACK", "TOLERANCE", "Arrival", "Audit", "audit", "ideal_pages", "read_log"]
+__all__ = [
+    "LOOKBACK",
+    "TOLERANCE",
+    "Arrival",
+    "Audit",
+    "audit",
+    "ideal_pages",
+    "read_lag",
+    "read_log",
+]
 
 TOLERANCE = 0.05
 LOOKBACK = 256
@@ -64,8 +74,22 @@ class Audit:
         )
 
 
+def read_lag(path: Path, offset: int = 0) -> float:
+    """The server's longest event-loop lag logged in ``path`` from byte ``offset`` on."""
+    worst = 0.0
+    with path.open("rb") as log:
+        log.seek(offset)
+        for line in log.read().splitlines():
+            fields = line.split()
+            if len(fields) == 3 and fields[0] == b"lag":
+                with contextlib.suppress(ValueError):
+                    worst = max(worst, float(fields[2]))
+    return worst
+
+
 def read_log(path: Path, offset: int = 0) -> list[Arrival]:
-    """The arrivals logged in ``path`` from byte ``offset`` on (a torn last line is skipped)."""
+    """The arrivals logged in ``path`` from byte ``offset`` on (a torn last line and the
+    server's lag lines are skipped)."""
     arrivals = []
     with path.open("rb") as log:
         log.seek(offset)

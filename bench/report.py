@@ -57,7 +57,8 @@ METHOD = """\
   arrival per host; a request breaks politeness when it arrives while `per host` others of its
   host are unanswered, or when some window of w seconds ending with it holds more than
   rate x (w + 0.05) + 1 of its host's requests (0.05 s of slack for the server's own event
-  loop)."""
+  loop). "server lag max" is the longest the server's event loop ran late during the run (a
+  10 ms timer): when it exceeds the slack, some early arrivals may be the server's doing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +223,7 @@ def _broad_table(result: SiteResult) -> list[str]:
     header = ["contender", "W", "ok runs", "wall s", "pages", f"pages in {window:g} s", "pages/s"]
     header += ["ideal pages/s", "% of ideal", "CPU s / 1k pages", "peak RSS MB"]
     header += ["requests (crawler)", "requests (hosts saw)", "hosts reached"]
-    header += ["politeness violations"]
+    header += ["politeness violations", "server lag max ms"]
     rows = []
     for summary in result.summaries():
         audit = summary.politeness
@@ -243,6 +244,7 @@ def _broad_table(result: SiteResult) -> list[str]:
                 "-" if audit is None else f"{audit.requests:,}",
                 f"{hosts_reached.get(summary.label, 0):,}",
                 "-" if audit is None else audit.describe(),
+                _fmt(None if summary.server_lag_s is None else 1000 * summary.server_lag_s, 0),
             ]
         )
     return _table(header, rows)

@@ -37,6 +37,7 @@ class RunRecord:
     ideal_pages: float | None = None
     window_s: float | None = None
     pages_in_window: int | None = None
+    server_lag_s: float | None = None
 
     @property
     def pages_per_s(self) -> float:
@@ -83,6 +84,7 @@ class RunRecord:
             "ideal_pages": self.ideal_pages,
             "window_s": self.window_s,
             "pages_in_window": self.pages_in_window,
+            "server_lag_s": self.server_lag_s,
             "log": self.log,
         }
 
@@ -110,6 +112,7 @@ class Summary:
     failures: tuple[str, ...]
     ideal_pages_per_s: float | None = None
     politeness: Audit | None = None
+    server_lag_s: float | None = None
 
 
 def _median(values: list[float]) -> float | None:
@@ -151,6 +154,9 @@ def summarise(records: list[RunRecord]) -> Summary:
             (r.politeness for r in good if r.politeness is not None),
             key=lambda audit: audit.violations,
             default=None,
+        ),
+        server_lag_s=max(
+            (r.server_lag_s for r in good if r.server_lag_s is not None), default=None
         ),
         failures=tuple(
             f"{r.label}, round {r.round}: {r.failure()} (log: {r.log})" for r in records if not r.ok
