@@ -1,45 +1,74 @@
-"""The docs-site chart: pages per second and CPU seconds per 1,000 pages, by contender.
+"""The chart: pages per second and CPU seconds per 1,000 pages, by contender, one row per site.
 
-matplotlib runs with the Agg backend so the chart renders on a machine with no display.
+matplotlib comes from the bench venv and runs with the Agg backend, so the chart renders on a
+machine with no display; without matplotlib there is no chart, and the report says why.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-
-import matplotlib
 
 from results import Summary
 
-__all__ = ["docs_chart"]
+__all__ = ["Panel", "draw_chart"]
+
+Panel = tuple[str, list[Summary]]
 
 
-def docs_chart(rows: list[Summary], workers: int, path: Path) -> bool:
-    """Draw the two bar charts for the rows at ``workers``; False when there is nothing to draw."""
-    rows = [r for r in rows if r.workers == workers and r.pages_per_s and r.cpu_s_per_1k]
-    if not rows:
-        return False
+def _label(row: Summary) -> str:
+    cap = f" (first {row.max_pages:,})" if row.max_pages else ""
+    return f"{row.contender}{cap}"
+
+
+def draw_chart(panels: Sequence[Panel], path: Path) -> str | None:
+    """Draw one row of two bar charts per ``(title, rows)`` panel; None when drawn, else why not."""
+    panels = [
+        (title, [r for r in rows if r.pages_per_s and r.cpu_s_per_1k]) for title, rows in panels
+    ]
+    panels = [(title, rows) for title, rows in panels if rows]
+    if not panels:
+        return "no site with figures to draw"
+    try:
+        import matplotlib
+    except ImportError:
+        return "matplotlib is not installed here (it lives in bench/.venv: `make bench-tools`)"
     matplotlib.use("Agg")  # before pyplot is imported: no display needed
     import matplotlib.pyplot as plt
 
-    names = [row.contender for row in rows]
-    colours = ["#2b6cb0" if name.startswith("spindle") else "#a0aec0" for name in names]
-    figure, (speed, cost) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for axes, values, title, fmt in (
-        (speed, [row.pages_per_s or 0.0 for row in rows], "pages/s (higher is better)", "{:.0f}"),
-        (
-            cost,
-            [row.cpu_s_per_1k or 0.0 for row in rows],
-            "CPU s per 1,000 pages (lower is better)",
-            "{:.2f}",
-        ),
-    ):
-        bars = axes.barh(names, values, color=colours)
-        axes.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3)
-        axes.set_title(title)
-        axes.invert_yaxis()
-        axes.margins(x=0.2)
-    figure.suptitle(f"Python 3.11 docs on nginx, 127.0.0.1, W={workers} (wget: 1), medians")
-    figure.savefig(path, dpi=110)
+    height = sum(1.2 + 0.32 * len(rows) for _, rows in panels)
+    figure, axes = plt.subplots(
+        len(panels),
+        2,
+        figsize=(12, height),
+        constrained_layout=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": [len(rows) + 2 for _, rows in panels]},
+    )
+    for (title, rows), (speed, cost) in zip(panels, axes, strict=True):
+        names = [_label(row) for row in rows]
+        colours = ["#2b6cb0" if row.contender.startswith("spindle") else "#a0aec0" for row in rows]
+        for ax, values, heading, fmt in (
+            (
+                speed,
+                [row.pages_per_s or 0.0 for row in rows],
+                "pages/s (higher is better)",
+                "{:,.0f}",
+            ),
+            (
+                cost,
+                [row.cpu_s_per_1k or 0.0 for row in rows],
+                "CPU s / 1,000 pages (lower is better)",
+                "{:.2f}",
+            ),
+        ):
+            bars = ax.barh(names, values, color=colours)
+            ax.bar_label(bars, labels=[fmt.format(v) for v in values], padding=3, fontsize=8)
+            ax.set_title(f"{title}: {heading}", fontsize=9, loc="left")
+            ax.tick_params(axis="y", labelsize=8)
+            ax.invert_yaxis()
+            ax.margins(x=0.25)
+    figure.suptitle("Spindle and its peers on sites served from loopback addresses (medians)")
+    figure.savefig(path, dpi=100)
     plt.close(figure)
-    return True
+    return None

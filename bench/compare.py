@@ -87,9 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = stack.enter_context(exported_source(arguments.baseline))
         contenders: list[Spindle] = []
         for engine in ("threads", "async"):
-            contenders.append(Spindle(engine, source=source, tag=tag))
+            contenders.append(Spindle(engine, source=source, tag=tag, keep_state=True))
             contenders += [
-                Spindle(engine, tag=f"--frontier {kind}", extra=("--frontier", kind))
+                Spindle(
+                    engine,
+                    tag=f"--frontier {kind}",
+                    extra=("--frontier", kind),
+                    keep_state=True,
+                )
                 for kind in arguments.frontiers.split(",")
                 if kind
             ]
@@ -103,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "spindle serve-sample",
                 entries,
                 timeout=300,
+                max_pages=SAMPLE["pages"] + 500,
             ),
             "docs": SitePlan(
                 "docs",
@@ -111,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "nginx",
                 entries,
                 timeout=300,
+                max_pages=1_000,
                 unavailable=docs_missing(need_nginx=True),
             ),
         }

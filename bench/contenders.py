@@ -1,37 +1,68 @@
 """The crawlers being compared: how to start each one and how to read back what it found.
 
-Every contender gets the same seed, the same concurrency and no politeness limits, fetches
-every reachable page of the seed's host once, and leaves its output in its own work folder.
-``found`` turns that output into the set of HTML pages fetched with status 200 (normalised) and,
-where the crawler reports them, its request count and its own timing of the crawl.
+Every contender gets the same :class:`Job`: the same seeds, the same concurrency, the same page
+cap (a bound a little above the site's size, or a cap the row states). A job without
+politeness fetches every reachable page of the seed's host once, with no rate limit and
+robots.txt ignored; a :class:`Polite` job (the broad site) starts from every host's home page,
+may go to any host, obeys robots.txt and asks each host at most ``rate`` times a second over at
+most ``per_host`` connections, as far as the crawler can be told to. Each run writes into its
+own work folder (on tmpfs); ``found`` turns that output into the set of HTML pages fetched with
+status 200 (normalised) and, where the crawler reports them, its request count and its own
+timing of the crawl. The peers from outside this project are in :mod:`peers`.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
 import subprocess
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import tools
 from pagesets import normalise
 
 __all__ = [
     "Contender",
     "Found",
-    "NaiveCrawler",
-    "Scrapy",
+    "Job",
+    "Polite",
     "Spindle",
-    "Wget",
-    "tool_versions",
+    "json_lines",
+    "spindle_version",
 ]
 
-BIN = Path(sys.executable).parent
-PEERS = Path(__file__).resolve().parent / "peers"
+
+@dataclass(frozen=True, slots=True)
+class Polite:
+    """A polite broad crawl: per host, ``rate`` requests a second and ``per_host`` at once."""
+
+    rate: float = 2.0
+    per_host: int = 2
+
+    @property
+    def delay(self) -> float:
+        """Seconds between two requests to one host."""
+        return 1 / self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One crawl, as every contender on a site is asked to do it.
+
+    ``seed`` is the start URL; a broad job also has ``seeds_file`` (every host's home page, one
+    a line) and ``polite``. ``max_pages`` bounds every run.
+    """
+
+    seed: str
+    max_pages: int
+    seeds_file: Path | None = None
+    polite: Polite | None = None
+
+    def capped(self, max_pages: int | None) -> Job:
+        """This job with a lower page cap, when one is given."""
+        return self if max_pages is None else replace(self, max_pages=max_pages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +90,11 @@ class Contender(Protocol):
         ...
 
     @property
+    def tool(self) -> str:
+        """The key :func:`tools.missing` knows it by."""
+        ...
+
+    @property
     def ok_returncodes(self) -> tuple[int, ...]:
         """Exit codes of a run that completed."""
         ...
@@ -68,31 +104,33 @@ class Contender(Protocol):
         """The concurrency the crawler always uses, when it has no option for it."""
         ...
 
-    def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
-        """The command that crawls from ``seed`` with ``workers``, writing into ``workdir``."""
+    def command(self, job: Job, workers: int, workdir: Path) -> list[str]:
+        """The command that does ``job`` with ``workers``, writing into ``workdir``."""
         ...
 
-    def found(self, workdir: Path, log: Path) -> Found:
-        """What the finished (or killed) run left behind; ``log`` has its stdout and stderr."""
+    def found(self, job: Job, workdir: Path, log: Path) -> Found:
+        """What the finished (or stopped) run left behind; ``log`` has its stdout and stderr."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class Spindle:
-    """``spindle crawl`` with one engine, optionally capped at ``max_pages``.
+    """``spindle crawl`` with one engine, from the project's venv, keeping no state.
 
     ``source`` runs another checkout's ``src`` folder (``python -m spindle`` with it first on
     ``PYTHONPATH``) instead of the installed Spindle, for side-by-side runs of two versions;
-    ``tag`` then tells them apart. ``extra`` are more options for ``spindle crawl``.
+    ``tag`` then tells them apart. ``extra`` are more options for ``spindle crawl``;
+    ``keep_state`` writes the SQLite state beside the output, as a user's crawl does.
     """
 
     engine: str
-    max_pages: int | None = None
     ok_returncodes: tuple[int, ...] = (0,)
     fixed_workers: int | None = None
+    tool: str = "spindle"
     source: Path | None = None
     tag: str = ""
     extra: tuple[str, ...] = ()
+    keep_state: bool = False
 
     @property
     def name(self) -> str:
@@ -102,165 +140,48 @@ class Spindle:
     def program(self) -> list[str]:
         """How to start this Spindle."""
         if self.source is None:
-            return [str(BIN / "spindle")]
-        return ["env", f"PYTHONPATH={self.source}", sys.executable, "-m", "spindle"]
+            return [str(tools.SPINDLE)]
+        return ["env", f"PYTHONPATH={self.source}", str(tools.SPINDLE_PYTHON), "-m", "spindle"]
 
-    def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
-        """Unlimited depth and rate, robots.txt ignored, per-host limit = workers."""
-        command = [
-            *self.program(),
-            "crawl",
-            seed,
-            "--engine",
-            self.engine,
-            "--depth",
-            "1000",
-            "--rate",
-            "0",
-            "--workers",
-            str(workers),
-            "--host-concurrency",
-            str(workers),
-            "--ignore-robots",
-            "--quiet",
-            "--summary-json",
-            "--out",
-            str(workdir / "pages.jsonl"),
-        ]
-        if self.max_pages is not None:
-            command += ["--max-pages", str(self.max_pages)]
-        return command + list(self.extra)
+    def command(self, job: Job, workers: int, workdir: Path) -> list[str]:
+        """Unlimited depth; unlimited rate, robots.txt ignored and per-host limit = workers
+        unless the job is polite. A fresh ``--out`` per run and, unless ``keep_state``,
+        ``--no-state``: no SQLite state is written, none is resumed."""
+        command = [*self.program(), "crawl"]
+        if job.seeds_file is None:
+            command.append(job.seed)
+        else:
+            command += ["--seeds-file", str(job.seeds_file)]
+        command += ["--engine", self.engine, "--depth", "1000"]
+        if job.polite is None:
+            command += ["--rate", "0", "--workers", str(workers)]
+            command += ["--host-concurrency", str(workers), "--ignore-robots"]
+        else:
+            command += ["--rate", f"{job.polite.rate:g}", "--workers", str(workers)]
+            command += ["--host-concurrency", str(job.polite.per_host), "--scope", "any"]
+        command += ["--max-pages", str(job.max_pages), "--quiet", "--summary-json"]
+        if not self.keep_state:
+            command.append("--no-state")
+        return [*command, *self.extra, "--out", str(workdir / "pages.jsonl")]
 
-    def found(self, workdir: Path, log: Path) -> Found:
+    def found(self, job: Job, workdir: Path, log: Path) -> Found:
         """Every record is a request; the pages are the 200s with an HTML content type.
 
         The summary that ``--summary-json`` prints on stderr gives the crawl's own duration.
         """
         pages, requests, finished_at = set(), 0, []
-        for record in _json_lines(workdir / "pages.jsonl"):
+        for record in json_lines(workdir / "pages.jsonl"):
             requests += 1
             if record.get("status") == 200 and "html" in str(record.get("content_type")):
                 pages.add(normalise(str(record["url"])))
                 started = datetime.fromisoformat(str(record["fetched_at"])).timestamp()
                 finished_at.append(started + float(record["elapsed_ms"]) / 1000)
-        summaries = [line for line in _json_lines(log) if "elapsed_s" in line]
+        summaries = [line for line in json_lines(log) if "elapsed_s" in line]
         crawl_s = float(summaries[-1]["elapsed_s"]) if summaries else None
         return Found(pages, requests, crawl_s, finished_at)
 
 
-@dataclass(frozen=True, slots=True)
-class Scrapy:
-    """``scrapy runspider`` on ``peers/scrapy_spider.py``."""
-
-    name: str = "scrapy"
-    ok_returncodes: tuple[int, ...] = (0,)
-    fixed_workers: int | None = None
-
-    def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
-        """Global and per-domain concurrency = workers; a JSON Lines feed of page URLs."""
-        return [
-            str(BIN / "scrapy"),
-            "runspider",
-            str(PEERS / "scrapy_spider.py"),
-            "-a",
-            f"start_url={seed}",
-            "-a",
-            f"stats={workdir / 'stats.json'}",
-            "-s",
-            f"CONCURRENT_REQUESTS={workers}",
-            "-s",
-            f"CONCURRENT_REQUESTS_PER_DOMAIN={workers}",
-            "-O",
-            str(workdir / "pages.jsonl"),
-        ]
-
-    def found(self, workdir: Path, log: Path) -> Found:
-        """Items are the pages; Scrapy's stats give the request count and the crawl's duration."""
-        items = _json_lines(workdir / "pages.jsonl")
-        pages = {normalise(str(item["url"])) for item in items}
-        finished_at = [float(item["t"]) for item in items if "t" in item]
-        stats_file = workdir / "stats.json"
-        if not stats_file.is_file():
-            return Found(pages, finished_at=finished_at)
-        stats = json.loads(stats_file.read_text())
-        return Found(
-            pages,
-            stats.get("downloader/request_count"),
-            stats.get("elapsed_time_seconds"),
-            finished_at,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Wget:
-    """``wget -r`` over one connection; it saves pages to disk, which are then counted."""
-
-    name: str = "wget"
-    # 8: the server answered some request with an error (the docs link to one missing page).
-    ok_returncodes: tuple[int, ...] = (0, 8)
-    fixed_workers: int | None = 1
-
-    def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
-        """wget has no concurrency option: ``workers`` does not apply."""
-        return [
-            "wget",
-            "-r",
-            "-np",
-            "-l",
-            "inf",
-            "-e",
-            "robots=off",
-            "-nv",
-            "-P",
-            str(workdir / "site"),
-            seed,
-        ]
-
-    def found(self, workdir: Path, log: Path) -> Found:
-        """Saved ``*.html`` files mapped back to URLs; the log's last line counts requests."""
-        site = workdir / "site"
-        pages = set()
-        for host_dir in site.iterdir() if site.is_dir() else ():
-            for path in host_dir.rglob("*.html"):
-                pages.add(normalise(f"http://{host_dir.name}/{path.relative_to(host_dir)}"))
-        match = re.search(rb"Downloaded: (\d+) files", log.read_bytes())
-        return Found(pages, int(match.group(1)) if match else None)
-
-
-@dataclass(frozen=True, slots=True)
-class NaiveCrawler:
-    """``peers/naive_crawler.py``: ThreadPoolExecutor + requests + html.parser."""
-
-    name: str = "naive-threads"
-    ok_returncodes: tuple[int, ...] = (0,)
-    fixed_workers: int | None = None
-
-    def command(self, seed: str, workers: int, workdir: Path) -> list[str]:
-        """One thread per worker."""
-        return [
-            sys.executable,
-            str(PEERS / "naive_crawler.py"),
-            seed,
-            "--workers",
-            str(workers),
-            "--out",
-            str(workdir / "pages.txt"),
-        ]
-
-    def found(self, workdir: Path, log: Path) -> Found:
-        """One "epoch-seconds URL" line per page; the last stderr line counts requests."""
-        out = workdir / "pages.txt"
-        rows = (
-            [line.split(" ", 1) for line in out.read_text().splitlines()] if out.is_file() else []
-        )
-        match = re.search(rb"requests: (\d+)", log.read_bytes())
-        requests = int(match.group(1)) if match else None
-        pages = {normalise(row[1]) for row in rows if len(row) == 2}
-        finished_at = [float(row[0]) for row in rows if len(row) == 2]
-        return Found(pages, requests, finished_at=finished_at)
-
-
-def _json_lines(path: Path) -> list[dict[str, Any]]:
+def json_lines(path: Path) -> list[dict[str, Any]]:
     """The JSON objects among the lines of ``path`` (a killed run may leave a torn last line)."""
     if not path.is_file():
         return []
@@ -275,19 +196,15 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def tool_versions() -> dict[str, str]:
-    """Versions of the peers and the server, for the report's header."""
-    versions = {}
-    probes = {
-        "scrapy": [str(BIN / "scrapy"), "version"],
-        "wget": ["wget", "--version"],
-        "nginx": ["nginx", "-v"],
-    }
-    for tool, command in probes.items():
-        if shutil.which(command[0]) is None:
-            versions[tool] = "not installed"
-            continue
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
-        text = (done.stdout + done.stderr).strip().splitlines()
-        versions[tool] = text[0] if text else f"exit {done.returncode}"
-    return versions
+def spindle_version() -> str:
+    """``spindle --version`` from the project's venv, or why it could not be read."""
+    if not tools.SPINDLE_PYTHON.is_file():
+        return "not installed"
+    done = subprocess.run(
+        [str(tools.SPINDLE_PYTHON), "-c", "import spindle; print(spindle.__version__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.stdout.strip() or f"exit {done.returncode}"

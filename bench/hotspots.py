@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from contenders import Spindle
+from contenders import Job, Spindle
 from measure import run_measured
 from sites import docs_missing, nginx_server
 
@@ -74,10 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     raw = []
     with tempfile.TemporaryDirectory(prefix="bench-hotspots-") as folder:
         work = Path(folder)
-        with nginx_server(work / "nginx") as seed:
+        with nginx_server(work / "nginx") as served:
             for number in range(arguments.repeat):
                 raw_file, log = work / f"profile-{number}.txt", work / f"py-spy-{number}.log"
-                crawl = Spindle(arguments.engine).command(seed, arguments.workers, work)
+                job = Job(served.seed, max_pages=100_000)
+                crawl = Spindle(arguments.engine).command(job, arguments.workers, work)
                 command = [py_spy, "record", "--gil", "--format", "raw"]
                 command += ["--rate", str(arguments.rate), "--output", str(raw_file), "--", *crawl]
                 ran = run_measured(command, timeout=_TIMEOUT, log=log)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checkout import exported_source, short_commit
-from contenders import Spindle
+from contenders import Job, Spindle
 from measure import Measurement, rss_floor_mb, run_measured
 from sites import sample_command, sample_server
 
@@ -56,7 +56,7 @@ def _urls_in(state: Path) -> int:
 def _crawl(contender: Spindle, seed: str, max_pages: int, folder: Path) -> Row:
     work = folder / f"work-{contender.name.replace(' ', '-')}-{max_pages}"
     work.mkdir(parents=True)
-    command = [*contender.command(seed, WORKERS, work), "--max-pages", str(max_pages)]
+    command = contender.command(Job(seed, max_pages), WORKERS, work)
     log = folder / f"{work.name}.log"
     try:
         measurement = run_measured(command, timeout=1800, log=log, cwd=work)
@@ -118,9 +118,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.baseline:
             source = stack.enter_context(exported_source(arguments.baseline))
             tag = f"baseline {short_commit(arguments.baseline)}"
-            contenders += [Spindle(engine, source=source, tag=tag) for engine in engines]
+            contenders += [
+                Spindle(engine, source=source, tag=tag, keep_state=True) for engine in engines
+            ]
         contenders += [
-            Spindle(engine, tag=f"--frontier {frontier}", extra=("--frontier", frontier))
+            Spindle(
+                engine,
+                tag=f"--frontier {frontier}",
+                extra=("--frontier", frontier),
+                keep_state=True,
+            )
             for engine in engines
             for frontier in frontiers
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-__all__ = ["SetDifference", "compare", "normalise"]
+__all__ = ["SetDifference", "compare", "hosts", "normalise"]
 
 _EXAMPLES = 3
 
@@ -28,6 +28,15 @@ def normalise(url: str) -> str:
     if path.endswith("/"):
         path += "index.html"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def hosts(urls: set[str]) -> int:
+    """How many hosts (host:port) the normalised ``urls`` are on.
+
+    >>> hosts({"http://127.1.0.1:80/", "http://127.1.0.1:80/p/1.html", "http://127.1.0.2:80/"})
+    2
+    """
+    return len({urlsplit(url).netloc for url in urls})
 
 
 @dataclass(frozen=True, slots=True)

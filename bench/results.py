@@ -7,10 +7,11 @@ found at least one page; the others are kept and reported as failures.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from measure import Measurement
+from politeness import Audit
 
 __all__ = ["RunRecord", "Summary", "summarise"]
 
@@ -32,6 +33,18 @@ class RunRecord:
     crawl_s: float | None
     steady_pages_per_s: float | None
     log: str
+    politeness: Audit | None = None
+    ideal_pages: float | None = None
+    window_s: float | None = None
+    pages_in_window: int | None = None
+    server_lag_s: float | None = None
+
+    @property
+    def pages_per_s(self) -> float:
+        """Pages / wall s; for a time-boxed run, the pages finished within its window / window."""
+        if self.window_s and self.pages_in_window is not None:
+            return self.pages_in_window / self.window_s
+        return len(self.pages) / self.measurement.wall_s
 
     @property
     def ok(self) -> bool:
@@ -66,6 +79,12 @@ class RunRecord:
             "requests": self.requests,
             "crawl_s": self.crawl_s,
             "steady_pages_per_s": self.steady_pages_per_s,
+            "stopped": measurement.stopped,
+            "politeness": None if self.politeness is None else asdict(self.politeness),
+            "ideal_pages": self.ideal_pages,
+            "window_s": self.window_s,
+            "pages_in_window": self.pages_in_window,
+            "server_lag_s": self.server_lag_s,
             "log": self.log,
         }
 
@@ -91,6 +110,9 @@ class Summary:
     pages_range: tuple[int, int] | None
     requests: int | None
     failures: tuple[str, ...]
+    ideal_pages_per_s: float | None = None
+    politeness: Audit | None = None
+    server_lag_s: float | None = None
 
 
 def _median(values: list[float]) -> float | None:
@@ -113,7 +135,7 @@ def summarise(records: list[RunRecord]) -> Summary:
         runs=len(records),
         usable=len(good),
         wall_s=_median([r.measurement.wall_s for r in good]),
-        pages_per_s=_median([len(r.pages) / r.measurement.wall_s for r in good]),
+        pages_per_s=_median([r.pages_per_s for r in good]),
         crawl_pages_per_s=_median(crawl_rates),
         steady_pages_per_s=_median(
             [r.steady_pages_per_s for r in good if r.steady_pages_per_s is not None]
@@ -124,6 +146,18 @@ def summarise(records: list[RunRecord]) -> Summary:
         pages=round(statistics.median(counts)) if counts else None,
         pages_range=(min(counts), max(counts)) if counts else None,
         requests=None if median_requests is None else round(median_requests),
+        ideal_pages_per_s=_median(
+            [r.ideal_pages / r.window_s for r in good if r.ideal_pages is not None and r.window_s]
+        ),
+        # The worst run speaks for the row: one impolite run is one too many.
+        politeness=max(
+            (r.politeness for r in good if r.politeness is not None),
+            key=lambda audit: audit.violations,
+            default=None,
+        ),
+        server_lag_s=max(
+            (r.server_lag_s for r in good if r.server_lag_s is not None), default=None
+        ),
         failures=tuple(
             f"{r.label}, round {r.round}: {r.failure()} (log: {r.log})" for r in records if not r.ok
         ),

@@ -1,16 +1,17 @@
 """Benchmark Spindle against its peers on local sites; write bench/results/latest.md and .png.
 
-Usage: ``python bench/run.py [--runs N] [--sites docs,docs-latency,light-latency,big]
-[--quick]`` (``make bench`` runs the default plan). Every server and crawler runs on 127.0.0.1
-as a child process with a time limit; raw per-run figures go to ``bench/results/runs/``.
-``--quick`` writes ``results/quick.md`` and ``.png`` instead, leaving the full figures alone.
+Usage: ``bench/.venv/bin/python bench/run.py [--runs N] [--sites docs,...,broad,big]
+[--quick]`` (``make bench`` installs the peers and runs the default plan). Every server and
+crawler runs on loopback addresses as a child process with a time limit; raw per-run figures go
+to ``bench/results/runs/``. ``--quick`` writes ``results/quick.md`` and ``.png`` instead,
+leaving the full figures alone. The harness itself needs only the standard library (and
+matplotlib for the chart); Spindle runs from the project's venv, the peers from theirs.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import platform
@@ -22,13 +23,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
-import spindle
-from chart import docs_chart
-from contenders import tool_versions
-from harness import SiteResult, run_site
-from measure import rss_floor_mb
+import tools
+from chart import Panel, draw_chart
+from contenders import spindle_version
+from harness import SiteResult, run_site, work_root
+from measure import raise_fd_limit, rss_floor_mb
+from peer_commands import tool_versions
 from plan import DOCS_WORKERS, SITES, build_plan
 from report import Context, render
 
@@ -69,7 +70,9 @@ def _machine(load_before: str) -> dict[str, str]:
         "CPUs": f"{os.cpu_count()} ({model})",
         "OS": platform.platform(),
         "Python": f"{platform.python_version()} ({platform.python_implementation()})",
-        "Spindle": f"{spindle.__version__} ({_checkout()})",
+        "Spindle": f"{spindle_version()} ({_checkout()})",
+        "harness Python": f"{sys.executable} ({platform.python_version()})",
+        "work folders": f"{work_root()} (tmpfs when /dev/shm)",
     }
     facts.update(tool_versions())
     facts["load average (1/5/15 min)"] = f"{load_before} before, {_load()} after"
@@ -94,15 +97,26 @@ def _checkout() -> str:
 
 
 def _sync_table(quick: bool) -> str:
-    """spindle.sync micro-benchmarks from bench/bench_sync.py, loaded by path."""
-    spec = importlib.util.spec_from_file_location("bench_sync", BENCH / "bench_sync.py")
-    if spec is None or spec.loader is None:
-        raise ImportError("cannot load bench/bench_sync.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    figures: dict[str, Any] = module.run(iterations=50_000, items=20_000) if quick else module.run()
-    table: str = module.format_table(figures)
-    return table
+    """spindle.sync micro-benchmarks: bench/bench_sync.py run by Spindle's own interpreter."""
+    command = [str(tools.SPINDLE_PYTHON), str(BENCH / "bench_sync.py")]
+    command += ["--iterations", "50000", "--items", "20000"] if quick else []
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        return f"bench_sync.py failed with exit {done.returncode}:\n{done.stderr[-2000:]}"
+    return done.stdout.rstrip()
+
+
+def _panels(results: Sequence[SiteResult]) -> list[Panel]:
+    """One chart row per crawl site (docs at its main W; not the Spindle-only big site)."""
+    panels: list[Panel] = []
+    for result in results:
+        if result.plan.name == "big" or not result.records:
+            continue
+        rows = result.summaries()
+        if result.plan.name == "docs":
+            rows = [row for row in rows if row.workers == DOCS_WORKERS]
+        panels.append((result.plan.name, rows))
+    return panels
 
 
 def _save_runs(run_dir: Path, results: Sequence[SiteResult]) -> None:
@@ -128,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = arguments.runs or (1 if arguments.quick else 3)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
+    # The broad site: a thousand hosts, a connection or two each, per crawler and server.
+    raise_fd_limit(16_384)
     started = time.monotonic()
     load_before = _load()
     stamp = dt.datetime.now(dt.UTC)
@@ -164,11 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A smoke test must not replace the figures of the last full run.
     stem = "quick" if arguments.quick else "latest"
     (RESULTS / f"{stem}.md").write_text(report)
-    docs = next((r for r in results if r.plan.name == "docs" and r.records), None)
     print(f"report: {RESULTS / f'{stem}.md'}", file=sys.stderr)
     chart = RESULTS / f"{stem}.png"
-    if docs is not None and docs_chart(docs.summaries(), DOCS_WORKERS, chart):
-        print(f"chart: {chart}", file=sys.stderr)
+    why_not = draw_chart(_panels(results), chart)
+    print(f"chart: {chart}" if why_not is None else f"no chart: {why_not}", file=sys.stderr)
     print(report)
     return 0
 

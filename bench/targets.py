@@ -1,7 +1,9 @@
 """The performance targets Spindle is held to, checked against the measured medians.
 
 Each target is judged on the best Spindle engine for that figure (named in the table), and a
-target whose figures are missing says so instead of passing or failing.
+target whose figures are missing says so instead of passing or failing. The docs site is also
+held to the figures the README last published (:data:`DOCS_BASELINE`), within a margin for
+run-to-run noise.
 """
 
 from __future__ import annotations
@@ -10,13 +12,24 @@ import operator
 from collections.abc import Callable, Sequence
 
 from harness import SiteResult
-from plan import DOCS_WORKERS, LIGHT_WORKERS
-from results import Summary
+from pagesets import hosts
+from plan import DOCS_WORKERS, LIGHT_WORKERS, RUST_WORKERS
+from results import RunRecord, Summary
 from scaling import scaling_rows
 
-__all__ = ["target_table"]
+__all__ = ["DOCS_BASELINE", "target_table"]
 
 Row = tuple[str, str, str]
+
+# The docs site at W=32 as README.md reported it (run of 2026-11-25, git f0657b6): pages/s,
+# CPU s per 1,000 pages and peak RSS MB per engine.
+DOCS_BASELINE = {
+    "spindle-threads": {"pages_per_s": 576.5, "cpu_s_per_1k": 2.07, "max_rss_mb": 100.5},
+    "spindle-async": {"pages_per_s": 650.8, "cpu_s_per_1k": 1.88, "max_rss_mb": 101.8},
+}
+# A regression is a figure more than this much worse than the baseline.
+BASELINE_MARGIN = 0.10
+CRAWLEES = ("crawlee-python", "crawlee-node")
 
 
 def _verdict(met: bool) -> str:
@@ -64,6 +77,116 @@ def _docs(result: SiteResult) -> list[Row]:
                 _verdict(passes(ratio, limit)),
             )
         )
+    return found
+
+
+def _docs_baseline(result: SiteResult) -> list[Row]:
+    """No figure of either engine more than the margin worse than README's last one."""
+    rows = _by_contender(result, DOCS_WORKERS)
+    found: list[Row] = []
+    for engine, baseline in DOCS_BASELINE.items():
+        title = (
+            f"docs W={DOCS_WORKERS} ({engine}): no regression against README "
+            f"({baseline['pages_per_s']:.0f} pages/s, {baseline['cpu_s_per_1k']:.2f} CPU s / 1k, "
+            f"{baseline['max_rss_mb']:.0f} MB; {100 * BASELINE_MARGIN:.0f}% margin)"
+        )
+        summary = rows.get(engine)
+        measured = {
+            "pages/s": None if summary is None else summary.pages_per_s,
+            "CPU": None if summary is None else summary.cpu_s_per_1k,
+            "RSS": None if summary is None else summary.max_rss_mb,
+        }
+        if any(value is None for value in measured.values()):
+            found.append((title, "not measured", "-"))
+            continue
+        ratios = {
+            key: float(value or 0.0) / baseline[metric]
+            for (key, value), metric in zip(
+                measured.items(), ("pages_per_s", "cpu_s_per_1k", "max_rss_mb"), strict=True
+            )
+        }
+        met = (
+            ratios["pages/s"] >= 1 - BASELINE_MARGIN
+            and ratios["CPU"] <= 1 + BASELINE_MARGIN
+            and ratios["RSS"] <= 1 + BASELINE_MARGIN
+        )
+        measured = ", ".join(f"{key} {value:.2f}x" for key, value in ratios.items())
+        found.append((title, measured, _verdict(met)))
+    return found
+
+
+def _rust(result: SiteResult) -> list[Row]:
+    """Whole crawls at 16 connections: wall time and peak RSS against wget2's."""
+    rows = {s.contender: s for s in result.summaries() if s.max_pages is None}
+    wget2 = rows.get("wget2")
+    found: list[Row] = []
+    for what, metric, limit in (
+        ("wall time <= wget2's", "wall_s", 1.0),
+        ("peak RSS <= 1.5x wget2's", "max_rss_mb", 1.5),
+    ):
+        title = f"rust-docs W={RUST_WORKERS}, whole site: {what}"
+        best = _best(rows, metric, highest=False)
+        reference = None if wget2 is None else getattr(wget2, metric)
+        if best is None or not reference:
+            found.append((title, "not measured", "-"))
+            continue
+        ratio = best[1] / reference
+        found.append((title, f"{best[0]}: {ratio:.2f}x", _verdict(ratio <= limit)))
+    return found
+
+
+def _hosts_reached(records: list[RunRecord], label: str) -> int:
+    """Hosts with a page in the first usable run of ``label``."""
+    return next((hosts(r.pages) for r in records if r.label == label and r.ok), 0)
+
+
+def _broad(result: SiteResult) -> list[Row]:
+    """>= 90% of the ideal rate, no politeness violation, 1,000 hosts or more crawled at once."""
+    plan = result.plan
+    hosts = plan.broad.hosts if plan.broad else 0
+    title = f"broad: >= 90% of ideal pages/s, 0 politeness violations, >= 1,000 hosts ({hosts:,})"
+    candidates = []
+    for summary in result.summaries():
+        if not summary.contender.startswith("spindle-") or summary.politeness is None:
+            continue
+        if not summary.pages_per_s or not summary.ideal_pages_per_s:
+            continue
+        share = summary.pages_per_s / summary.ideal_pages_per_s
+        violations = summary.politeness.violations
+        reached = _hosts_reached(result.records, summary.label)
+        met = share >= 0.9 and violations == 0 and reached >= 1000 and hosts >= 1000
+        candidates.append((met, violations == 0, share, summary.contender, violations, reached))
+    if not candidates:
+        return [(title, "not measured", "-")]
+    met, _, share, engine, violations, reached = max(candidates)
+    measured = f"{engine}: {100 * share:.0f}%, {violations:,} violations, {reached:,} hosts"
+    return [(title, measured, _verdict(met))]
+
+
+def _crawlee_lead(results: Sequence[SiteResult]) -> list[Row]:
+    """On every site both ran, at the same W and page cap: Spindle's pages/s over each Crawlee's."""
+    found: list[Row] = []
+    for crawlee in CRAWLEES:
+        ratios = []
+        for result in results:
+            groups: dict[tuple[int, int | None], dict[str, Summary]] = {}
+            for summary in result.summaries():
+                key = (summary.workers, summary.max_pages)
+                groups.setdefault(key, {})[summary.contender] = summary
+            for (workers, cap), rows in groups.items():
+                peer = rows.get(crawlee)
+                best = _best(rows, "pages_per_s", highest=True)
+                if peer is None or best is None or not peer.pages_per_s:
+                    continue
+                where = result.plan.name + (f" first {cap:,}" if cap else "") + f" W={workers}"
+                ratios.append((best[1] / peer.pages_per_s, where))
+        title = f"pages/s ahead of {crawlee} on every site both crawled (same W and page cap)"
+        if not ratios:
+            found.append((title, "not measured", "-"))
+            continue
+        lowest, where = min(ratios)
+        measured = f"lowest lead {lowest:.2f}x ({where}), over {len(ratios)} rows"
+        found.append((title, measured, _verdict(lowest > 1.0)))
     return found
 
 
@@ -119,13 +242,21 @@ def _big(result: SiteResult) -> list[Row]:
 
 def target_table(results: Sequence[SiteResult]) -> list[str]:
     """The targets of the sites that ran, as Markdown table lines (none if no site applies)."""
-    checks = {"docs": _docs, "light-latency": _light, "big": _big}
+    checks: dict[str, list[Callable[[SiteResult], list[Row]]]] = {
+        "docs": [_docs, _docs_baseline],
+        "light-latency": [_light],
+        "rust-docs": [_rust],
+        "broad": [_broad],
+        "big": [_big],
+    }
     rows = [
         row
         for result in results
         if result.plan.name in checks and result.records
-        for row in checks[result.plan.name](result)
+        for check in checks[result.plan.name]
+        for row in check(result)
     ]
+    rows += _crawlee_lead([result for result in results if result.records])
     if not rows:
         return []
     lines = ["| target | measured (best Spindle engine) | verdict |", "|---|---|---|"]

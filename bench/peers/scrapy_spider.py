@@ -3,7 +3,9 @@
 Run with ``scrapy runspider bench/peers/scrapy_spider.py -a start_url=URL -a stats=FILE
 -s CONCURRENT_REQUESTS=W -s CONCURRENT_REQUESTS_PER_DOMAIN=W -O pages.jsonl``. Politeness is
 lifted as it is for the other crawlers (no delay, no robots.txt, no throttling); everything else
-is Scrapy's defaults, including the extensions its link extractor never follows. It emits one
+is Scrapy's defaults, including the extensions its link extractor never follows. With ``-a
+seeds_file=FILE`` instead of ``start_url`` it starts from every URL in FILE and follows links to
+any host (the broad site), and the command line sets its politeness. It emits one
 ``{"url": ..., "t": completion time}`` item per HTML page and writes Scrapy's own stats
 (request counts) to ``stats``.
 """
@@ -37,13 +39,20 @@ class SiteSpider(CrawlSpider):
         "COOKIES_ENABLED": False,
     }
 
-    def __init__(self, start_url: str, stats: str = "", **kwargs: Any) -> None:
-        parts = urlsplit(start_url)
-        self.start_urls = [start_url]
-        # The offsite filter compares host names; the link extractor compares host:port.
-        self.allowed_domains = [parts.hostname or ""]
-        same_host = LinkExtractor(allow_domains=[parts.netloc])
-        self.rules = (Rule(same_host, callback="parse_page", follow=True),)
+    def __init__(
+        self, start_url: str = "", seeds_file: str = "", stats: str = "", **kwargs: Any
+    ) -> None:
+        if seeds_file:
+            lines = Path(seeds_file).read_text().splitlines()
+            self.start_urls = [line.strip() for line in lines if line.strip()]
+            links = LinkExtractor()
+        else:
+            parts = urlsplit(start_url)
+            self.start_urls = [start_url]
+            # The offsite filter compares host names; the link extractor compares host:port.
+            self.allowed_domains = [parts.hostname or ""]
+            links = LinkExtractor(allow_domains=[parts.netloc])
+        self.rules = (Rule(links, callback="parse_page", follow=True),)
         self._stats_path = stats
         super().__init__(**kwargs)
 
