@@ -14,34 +14,21 @@ from __future__ import annotations
 import math
 import os
 import re
-import sqlite3
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
-import orjson
-from rich.console import Console
 
-from spindle.crawl.core.config import DEFAULT_USER_AGENT, CrawlConfig, TrapLimits
-from spindle.crawl.core.urls import ScopeRule
-from spindle.crawl.http_options import INSECURE_WARNING, HttpOptionError, HttpOptions, http_controls
-from spindle.crawl.progress import print_summary
-from spindle.crawl.runner import (
-    ENGINES,
-    FRONTIERS,
-    RunOptions,
-    RunRefused,
-    holds_data,
-    run_crawl,
-)
-from spindle.crawl.seeds import SeedError, Seeds, read_seeds
-from spindle.crawl.shared.errors import FrontierError, FrontierMismatch
-from spindle.crawl.shared.settings import SharedCrawl
-from spindle.crawl.store.base import StateError
-from spindle.crawl.store.jsonl import OutputMismatch
-from spindle.crawl.summary import CrawlSummary, RunFailure
+from spindle.crawl.core.choices import DEFAULT_USER_AGENT, ENGINES, FRONTIERS, ScopeRule
+from spindle.crawl.http_controls import http_controls
+
+if TYPE_CHECKING:
+    from spindle.crawl.core.config import CrawlConfig
+    from spindle.crawl.http_options import HttpOptions
+    from spindle.crawl.runner import RunOptions
+    from spindle.crawl.seeds import Seeds
+    from spindle.crawl.summary import CrawlSummary
 
 __all__ = ["EXIT_CODES_HELP", "crawl", "default_output", "demo"]
 
@@ -151,6 +138,17 @@ def _default_state(out: str) -> Path | None:
 
 def execute(config: CrawlConfig, options: RunOptions, *, quiet: bool) -> CrawlSummary:
     """Run a crawl for the command line, turning user-caused failures into usage errors."""
+    import sqlite3
+
+    from rich.console import Console
+
+    from spindle.crawl.progress import print_summary
+    from spindle.crawl.runner import RunRefused, run_crawl
+    from spindle.crawl.shared.errors import FrontierError, FrontierMismatch
+    from spindle.crawl.store.base import StateError
+    from spindle.crawl.store.jsonl import OutputMismatch
+    from spindle.crawl.summary import RunFailure
+
     console = Console(stderr=True, quiet=quiet)
     try:
         summary = run_crawl(config, options, console)
@@ -449,6 +447,15 @@ def crawl(
       spindle crawl https://example.com/ --frontier redis://db:6379/0 --crawl-id site \\
           --out shard-1.jsonl --state shard-1.db      # one worker of many
     """
+    # Imported here, not at the top, so that `spindle crawl --help` starts in a blink.
+    import orjson
+
+    from spindle.crawl.core.config import CrawlConfig, TrapLimits
+    from spindle.crawl.http_options import INSECURE_WARNING, HttpOptionError
+    from spindle.crawl.runner import RunOptions
+    from spindle.crawl.seeds import SeedError, read_seeds
+    from spindle.crawl.shared.settings import SharedCrawl
+
     try:
         given = read_seeds(seeds, seeds_file)
     except SeedError as exc:
@@ -548,6 +555,12 @@ def crawl(
 @click.option("--workers", default=16, show_default=True, type=click.IntRange(1, 1024))
 def demo(pages: int, workers: int) -> int:
     """Serve the bundled sample site on 127.0.0.1 and crawl all of it, offline."""
+    import tempfile
+
+    from rich.console import Console
+
+    from spindle.crawl.core.config import CrawlConfig
+    from spindle.crawl.runner import RunOptions, holds_data
     from spindle.sample_site import SiteSpec, serve_in_thread
 
     console = Console(stderr=True)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 
+from spindle.crawl.core.choices import ENGINES, FRONTIERS, FrontierKind
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.values import Observation, Resumed
@@ -45,7 +46,7 @@ from spindle.crawl.progress import LiveProgress
 from spindle.crawl.shared.errors import FrontierError
 from spindle.crawl.shared.settings import SharedCrawl
 from spindle.crawl.store.base import CrawlStore, Stream
-from spindle.crawl.store.frontier import FrontierKind, open_frontier
+from spindle.crawl.store.frontier import open_frontier
 from spindle.crawl.store.jsonl import JsonlSink, open_output
 from spindle.crawl.store.memory import NullStore
 from spindle.crawl.store.pages import PageStore
@@ -71,8 +72,6 @@ __all__ = [
     "state_files",
 ]
 
-ENGINES = ("threads", "async")
-FRONTIERS = tuple(kind.value for kind in FrontierKind)
 ROBOTS_CACHE_SECONDS = 24 * 3600
 
 

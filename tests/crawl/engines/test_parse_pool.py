@@ -95,6 +95,20 @@ def test_a_dead_worker_costs_only_its_pages(pool: ParsePool) -> None:
     assert again.page is not None
 
 
+def test_a_pool_starts_no_process_until_a_page_comes_and_none_after_closing() -> None:
+    import multiprocessing
+
+    config = CrawlConfig(seeds=("http://a.test/",))
+    before = set(multiprocessing.active_children())
+    idle = ParsePool(config, 2)
+    assert set(multiprocessing.active_children()) == before
+    idle.close()
+    fetch, response = _page(1)
+    with pytest.raises(RuntimeError, match="closed"):
+        idle.submit(fetch, response)
+    assert set(multiprocessing.active_children()) == before
+
+
 def test_a_crawl_parsed_elsewhere_records_the_same(engine: str, tmp_path: Path) -> None:
     from spindle.sample_site import serve_in_thread
 

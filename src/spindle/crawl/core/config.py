@@ -7,14 +7,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from spindle import __version__
+from spindle.crawl.core.choices import DEFAULT_USER_AGENT
 from spindle.crawl.core.filters import UrlFilters
 from spindle.crawl.core.urls import ScopeRule, canonicalize, normalize
 
 __all__ = ["DEFAULT_USER_AGENT", "CrawlConfig", "TrapLimits"]
 
 _PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
-DEFAULT_USER_AGENT = f"spindle/{__version__} (+https://github.com/spindle-crawler/spindle)"
 
 
 @dataclass(frozen=True, slots=True)

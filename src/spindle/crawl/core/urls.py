@@ -25,7 +25,6 @@ that is not empty, query-only or fragment-only, and those are handled before the
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
+from spindle.crawl.core.choices import ScopeRule
 from spindle.crawl.core.values import Link
 
 __all__ = [
@@ -204,14 +204,6 @@ def host_key(url: str) -> str:
 
 def _netloc(url: str) -> str:
     return url.partition("://")[2].split("/", 1)[0]
-
-
-class ScopeRule(enum.Enum):
-    """How far from its seeds a crawl may go."""
-
-    HOST = "host"
-    DOMAIN = "domain"
-    ANY = "any"
 
 
 @dataclass(frozen=True, slots=True)

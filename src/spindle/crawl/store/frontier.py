@@ -41,13 +41,13 @@ every key once into the filter; it holds no URL and no key in memory.
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rbloom import Bloom
 
+from spindle.crawl.core.choices import FrontierKind
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.errors import MisuseError
 from spindle.crawl.core.frontier import LocalFrontier, MemoryFrontier
@@ -73,13 +73,6 @@ _FILTER_START = 1 << 20
 _FILTER_ERROR = 0.001
 
 _COLUMNS = "url, key, depth, parent, attempt, chain, kind, seq"
-
-
-class FrontierKind(enum.Enum):
-    """Where a crawl's frontier keeps its URLs."""
-
-    MEMORY = "memory"
-    DISK = "disk"
 
 
 class KeyFilter:
