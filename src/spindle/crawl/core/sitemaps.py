@@ -21,8 +21,6 @@ import io
 import zlib
 from dataclasses import dataclass
 
-from lxml import etree
-
 __all__ = ["MAX_SITEMAP_BYTES", "MAX_URLS", "SitemapContent", "parse_sitemap"]
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
@@ -65,6 +63,8 @@ def _inflate(body: bytes) -> bytes:
 
 
 def _parse_xml(body: bytes) -> SitemapContent:
+    from lxml import etree  # here: most crawls read no sitemap, and lxml costs start-up time
+
     pages: list[str] = []
     sitemaps: list[str] = []
     parser = etree.iterparse(

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import multiprocessing
 import threading
-from concurrent.futures.process import BrokenProcessPool
 
 from spindle.crawl.core.config import CrawlConfig
 from spindle.crawl.core.parse import PageParser
@@ -134,6 +132,8 @@ class ParsePool:
         self._closed = False
 
     def _start(self) -> concurrent.futures.ProcessPoolExecutor:
+        import multiprocessing  # here, with the first big page: it costs start-up time
+
         # forkserver: the engine's process has threads, which a plain fork would copy mid-lock.
         context = multiprocessing.get_context("forkserver")
         return concurrent.futures.ProcessPoolExecutor(
@@ -155,7 +155,7 @@ class ParsePool:
                 self._pool = self._start()
             try:
                 job = self._pool.submit(_parse_in_worker, fetch, bare)
-            except BrokenProcessPool:
+            except concurrent.futures.BrokenExecutor:  # the pool's BrokenProcessPool
                 self._pool = self._start()
                 job = self._pool.submit(_parse_in_worker, fetch, bare)
 
