@@ -1135,3 +1135,36 @@ def test_matching_agrees_with_rfc_9309_on_wildcards_anchors_and_index_html(
 def test_the_parsing_limit_is_the_one_rfc_9309_sets() -> None:
     """§2.5: "The parsing limit MUST be at least 500 kibibytes"; the 2.5 rows build on it."""
     assert MAX_ROBOTS_BYTES == 500 * 1024
+
+
+def _target_by_urlsplit(url: str) -> str:
+    """The request target as urlsplit finds it: the oracle for the shortcut."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query or "?" in url.partition("#")[0]:
+        target = f"{target}?{parts.query}"
+    path, mark, query = target.partition("?")
+    return f"{path}{mark}{re.sub('%2F', '/', query, flags=re.IGNORECASE)}" if mark else target
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://"]),
+    st.text(alphabet="ab.:9[]@", min_size=1, max_size=8),
+    st.text(alphabet="/ab%2F?#\\\t.~-", max_size=12),
+)
+def test_the_request_target_shortcut_agrees_with_urlsplit(
+    scheme: str, netloc: str, rest: str
+) -> None:
+    from spindle.crawl.core.robots_rules import _request_target
+
+    url = f"{scheme}{netloc}{rest}"
+    try:
+        expected = _target_by_urlsplit(url)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=re.escape(str(exc))):
+            _request_target(url)
+        return
+    assert _request_target(url) == expected

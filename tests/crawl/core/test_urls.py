@@ -16,6 +16,7 @@ from spindle.crawl.core.urls import (
     canonicalize,
     host_key,
     normalize,
+    plain_join,
     resolve,
     split_credentials,
 )
@@ -201,3 +202,70 @@ def test_request_form_is_idempotent_and_keys_agree(url: str) -> None:
     assert normalize(once) == once
     assert "#" not in once
     assert canonicalize(once) == canonicalize(url)
+
+
+# Near the edge of "plain": labels with hyphens, digits, long labels, ports near the limits
+# and the defaults, dot segments, characters a path must have escaped, upper case.
+_plain_label = st.from_regex(
+    r"[a-z0-9](?:[a-z0-9-]{0,3}[a-z0-9])?", fullmatch=True
+) | st.sampled_from(["xn--nxasmq6b", "xn--zz", "a" * 63, "a" * 64, "-a", "a-", "A", "127", "0"])
+_plain_host = st.lists(_plain_label, min_size=1, max_size=4).map(".".join)
+_plain_port = st.sampled_from(["", ":80", ":443", ":8080", ":0", ":080", ":65535", ":65536", ":1"])
+_plain_segment = st.text(alphabet="aZ09-._~%?#:@ é+", max_size=5)
+_plain_path = st.lists(_plain_segment, max_size=4).map(lambda parts: "/" + "/".join(parts))
+_plain_url = st.builds(
+    lambda scheme, host, port, path: f"{scheme}://{host}{port}{path}",
+    st.sampled_from(["http", "https", "HTTP", "ftp"]),
+    _plain_host,
+    _plain_port,
+    _plain_path,
+)
+_plain_href = st.one_of(
+    _plain_url,
+    _plain_path,
+    _plain_path.map(lambda path: path.lstrip("/")),
+    st.sampled_from(["//a.test/x", "a b", "", "x?y", "x#y", "./x", "../x", "x/..", "x/."]),
+)
+
+
+@settings(max_examples=1000)
+@given(_plain_url, _plain_href)
+def test_the_plain_path_agrees_with_the_general_one(base: str, href: str) -> None:
+    """Where plain_join answers, resolve() and canonicalize() give the same URL and key."""
+    try:
+        request_base = normalize(base)
+    except InvalidURL:
+        return
+    plain = plain_join(request_base, href)
+    if plain is None:
+        return
+    assert plain == resolve(request_base, href)
+    assert canonicalize(plain) == plain
+
+
+@pytest.mark.parametrize(
+    ("base", "href", "joined"),
+    [
+        ("http://a.test/d/x.html", "y.html", "http://a.test/d/y.html"),
+        ("http://a.test/d/x.html", "/r/y.html", "http://a.test/r/y.html"),
+        ("https://a.test:8443/", "e/f", "https://a.test:8443/e/f"),
+        ("http://a.test/", "http://127.1.0.9:18080/p/3.html", "http://127.1.0.9:18080/p/3.html"),
+        ("http://a.test/", "http://b.test:80/", None),  # a default port to drop
+        ("http://a.test/", "http://B.test/", None),  # a host to lower-case
+        ("http://a.test/", "../y.html", None),
+        ("http://a.test/", "y.html?q=1", None),
+        ("http://a.test/d/?q=1", "y.html", None),
+        ("http://a.test/", "//b.test/", None),
+        ("http://a.test/", "caf%C3%A9", None),
+        ("http://a.test/", "mailto:x@a.test", None),
+        ("http://a.test/", "a//b", None),  # urljoin collapses it, a path from the root not
+        ("http://a.test//d/", "b", None),
+        ("http://a.test/", "/a//b", "http://a.test/a//b"),
+    ],
+)
+def test_plain_join_takes_only_what_it_can_answer_exactly(
+    base: str, href: str, joined: str | None
+) -> None:
+    assert plain_join(base, href) == joined
+    if joined is not None:
+        assert resolve(base, href) == joined
