@@ -140,9 +140,9 @@ class CountingFrontier:
         self.calls["release"] += 1
         self.inner.release(host, now)
 
-    def finish(self, host: str, now: float) -> None:
+    def finish(self, host: str, now: float, sent: float | None = None) -> None:
         self.calls["finish"] += 1
-        self.inner.finish(host, now)
+        self.inner.finish(host, now, sent)
 
     def complete(self, key: str) -> bool:
         self.calls["complete"] += 1

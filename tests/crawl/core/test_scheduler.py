@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -17,6 +19,8 @@ from spindle.crawl.core import (
     Fetch,
     FetchKind,
     MisuseError,
+    Observation,
+    Response,
     Resumed,
     ScopeRule,
     SkipReason,
@@ -475,3 +479,29 @@ def test_a_slot_given_back_unused_does_not_delay_the_host() -> None:
     assert again.entry.url == f"{A}/no"
     frontier.finish(again.host, 0.5)
     assert frontier.take(0.5) == Wait(1.0)  # a finished fetch does
+
+
+def _sent_before_observed(by: float, outcome: Response) -> Callable[[float], Response]:
+    return lambda now: dataclasses.replace(outcome, sent_at=now - by)
+
+
+def test_a_request_sent_late_spaces_the_next_from_when_it_was_sent() -> None:
+    """A busy engine may put a request on the wire well after the core handed it out; the host
+    counts from the request's arrival, so the next fetch waits one interval from then."""
+    site = {
+        f"{A}/robots.txt": [_sent_before_observed(0.01, robots("User-agent: *\nAllow: /\n"))],
+        f"{A}/": [page("/1")],
+        f"{A}/1": [page()],
+    }
+    h = Harness(config(rate=2.0, max_depth=1), site).run()  # 0.1 s from hand-out to answer
+    assert h.fetched() == [f"{A}/robots.txt", f"{A}/", f"{A}/1"]
+    assert [t for t, _ in h.log] == [0.0, pytest.approx(0.59), pytest.approx(1.09)]
+
+
+def test_a_request_sent_after_it_was_observed_is_misuse() -> None:
+    sched = CrawlScheduler(config(obey_robots=False))
+    sched.start(0.0)
+    fetch = sched.next_action(0.0)
+    assert isinstance(fetch, Fetch)
+    with pytest.raises(MisuseError, match="after it was observed"):
+        sched.observe(Observation(fetch, dataclasses.replace(page(), sent_at=0.2)), 0.1)

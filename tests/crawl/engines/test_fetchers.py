@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -280,6 +281,27 @@ def test_headers_the_core_reads(server: FaultServer, engine: str) -> None:
     outcome = fetch_once(engine, SETTINGS, make_fetch(server.url("/")))
     assert isinstance(outcome, Response)
     assert (outcome.status, outcome.retry_after, outcome.x_robots_tag) == (503, "7", "noindex")
+
+
+def test_the_moment_a_request_went_out_is_reported(server: FaultServer, engine: str) -> None:
+    """The core spaces a host's fetches from when each request went on the wire, by the
+    clock that gives it ``now``: the moment the request was written, not when it was handed
+    to the fetcher nor when the answer came."""
+    arrived: list[float] = []
+
+    def note_arrival(request: Request) -> Reply:
+        arrived.append(time.monotonic())
+        return page("<p>late</p>")(request)
+
+    server.route("/slow", delayed(0.3, note_arrival))
+    with open_fetcher(engine, SETTINGS) as fetch:
+        before = time.monotonic()
+        outcome = fetch(make_fetch(server.url("/slow")))
+        after = time.monotonic()
+    assert isinstance(outcome, Response)
+    assert outcome.sent_at is not None
+    assert before <= outcome.sent_at <= arrived[0] - 0.25  # written before the server waited
+    assert arrived[0] <= after
 
 
 @pytest.mark.parametrize("drip", [drip_status_line, drip_headers, drip_body])

@@ -152,8 +152,10 @@ class Frontier(Protocol):
         """Give back a slot started by :meth:`take` and never used for a fetch."""
         ...
 
-    def finish(self, host: str, now: float) -> None:
-        """Record that the fetch of a slot of ``host`` ended."""
+    def finish(self, host: str, now: float, sent: float | None = None) -> None:
+        """Record that the fetch of a slot of ``host`` ended; ``sent`` is when its request
+        went on the wire, when the engine knows it (the next fetch of the host is spaced
+        from then: :meth:`~spindle.crawl.core.pacer.HostPace.finish`)."""
         ...
 
     def complete(self, key: str) -> bool:
@@ -380,9 +382,9 @@ class LocalFrontier:
         self._in_flight -= 1
         self._schedule(state, now)
 
-    def finish(self, host: str, now: float) -> None:
+    def finish(self, host: str, now: float, sent: float | None = None) -> None:
         state = self._known(host)
-        state.pace.finish()
+        state.pace.finish(sent)
         self._in_flight -= 1
         self._schedule(state, now)
 

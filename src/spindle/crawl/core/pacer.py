@@ -5,6 +5,8 @@ Rules:
 * Two fetches of one host start at least ``interval`` seconds apart (``1 / --rate``, raised
   to the host's robots.txt ``Crawl-delay`` when that is longer). This is a token bucket of
   one token: over any window of length ``w`` at most ``1 + w / interval`` fetches start.
+  A fetch that went on the wire later than it started (the engine was busy) moves the next
+  start to one interval after it was sent, when the engine says so at :meth:`finish`.
 * At most ``concurrency`` fetches of the host are in flight at once.
 * A pause (after a 429 or 503 answer) holds every fetch of the host back until it ends.
 
@@ -92,8 +94,13 @@ class HostPace:
             self.next_start = self._undo[0]
         self._undo = None
 
-    def finish(self) -> None:
-        """Record that one in-flight fetch ended.
+    def finish(self, sent: float | None = None) -> None:
+        """Record that one in-flight fetch ended; ``sent`` is when its request went on the
+        wire, if known: no fetch starts less than ``interval`` after it.
+
+        >>> pace = HostPace(interval=0.5, concurrency=1)
+        >>> pace.start(now=0.0); pace.finish(sent=0.3); pace.ready_at(0.4)
+        0.8
 
         Raises:
             MisuseError: nothing is in flight.
@@ -101,6 +108,8 @@ class HostPace:
         if self.in_flight <= 0:
             raise MisuseError("a fetch finished that never started")
         self.in_flight -= 1
+        if sent is not None:
+            self.next_start = max(self.next_start, sent + self.interval)
 
     def pause_until(self, until: float) -> None:
         """Hold every fetch back until ``until`` (a later pause wins over an earlier one)."""

@@ -105,11 +105,8 @@ class AsyncFetcher:
             tls = client_context(ca_file=settings.ca_file, verify=settings.verify)
         self._settings = settings
         self._guard = _StreamGuard()
-        traces = []
-        if settings.keep_wire:
-            trace = aiohttp.TraceConfig()
-            trace.on_request_headers_sent.append(_record_headers)
-            traces.append(trace)
+        trace = aiohttp.TraceConfig()
+        trace.on_request_headers_sent.append(_record_headers)
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
                 limit=settings.pool_size,
@@ -119,7 +116,7 @@ class AsyncFetcher:
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             trust_env=False,
-            trace_configs=traces,
+            trace_configs=[trace],
             timeout=aiohttp.ClientTimeout(
                 total=settings.timeout, connect=settings.timeout, sock_read=settings.timeout
             ),
@@ -172,6 +169,7 @@ class AsyncFetcher:
         # aiohttp puts the request target on the line as prepare() says: the whole URL for an
         # http URL through a proxy, else the path and query (``raw_path_qs``).
         sent = SentRequest(request.request_target) if self._settings.keep_wire else None
+        context: dict[str, object] = {"sent": sent, "at": None}
         sending, connect_headers = _with_proxy_headers(request)
         async with self._session.get(
             url,
@@ -179,7 +177,7 @@ class AsyncFetcher:
             allow_redirects=False,
             proxy=None if request.proxy is None else yarl.URL(request.proxy.url),
             proxy_headers=connect_headers,
-            trace_request_ctx={"sent": sent},
+            trace_request_ctx=context,
         ) as response:
             check_head(_reason(response), response.raw_headers)
             headers = wire_headers(response.raw_headers)
@@ -219,6 +217,7 @@ class AsyncFetcher:
                 elapsed=time.monotonic() - start,
                 fetched_at=fetched_at,
                 wire=wire,
+                sent_at=context["at"] if isinstance(context["at"], float) else None,
             )
 
     async def _drain(self, response: aiohttp.ClientResponse) -> bool:
@@ -238,10 +237,14 @@ async def _record_headers(
     context: types.SimpleNamespace,
     params: aiohttp.TraceRequestHeadersSentParams,
 ) -> None:
-    """aiohttp's trace of the header fields it wrote, for the fetch that asked to keep them."""
+    """aiohttp's trace of a request's head written: when (the host's clock starts then) and,
+    for the fetch that asked to keep them, the header fields."""
     request_context = context.trace_request_ctx
-    sent = request_context.get("sent") if isinstance(request_context, dict) else None
-    if isinstance(sent, SentRequest) and params.method == "GET":
+    if not isinstance(request_context, dict) or params.method != "GET":
+        return  # a CONNECT to a proxy: the GET that follows is the fetch's request
+    request_context["at"] = time.monotonic()
+    sent = request_context.get("sent")
+    if isinstance(sent, SentRequest):
         sent.replace_headers(params.headers.items())
 
 

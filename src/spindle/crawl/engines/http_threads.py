@@ -113,6 +113,7 @@ class _Call:
     attempt: Attempt
     head: Head | None = None
     sent: SentRequest | None = None
+    sent_at: float | None = None
 
 
 _CURRENT: ContextVar[_Call | None] = ContextVar("spindle_fetch_call", default=None)
@@ -171,6 +172,9 @@ class _Watched:
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watch(self.sock)
         super().request(*args, **kwargs)  # type: ignore[misc]
+        call = _CURRENT.get()
+        if call is not None:
+            call.sent_at = time.monotonic()  # the request is written: the host's clock starts
 
     def _tunnel(self) -> None:
         try:
@@ -366,6 +370,7 @@ class ThreadFetcher:
             elapsed=time.monotonic() - start,
             fetched_at=fetched_at,
             wire=wire,
+            sent_at=call.sent_at,
         )
 
     def _send(self, request: PreparedRequest) -> urllib3.BaseHTTPResponse:

@@ -255,7 +255,9 @@ class RedisFrontier:
     def release(self, host: str, now: float) -> None:
         self._deferred.append(("release", self._slot(host, newest=True)))
 
-    def finish(self, host: str, now: float) -> None:
+    def finish(self, host: str, now: float, sent: float | None = None) -> None:
+        """Spaces the host's fetches from when each was taken (in Redis time), not from
+        ``sent``: see the README's note on the shared frontier's politeness."""
         self._deferred.append(("finish", self._slot(host, newest=False)))
 
     def settle(self, key: str) -> None:
