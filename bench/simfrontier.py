@@ -140,9 +140,12 @@ class CountingFrontier:
         self.calls["release"] += 1
         self.inner.release(host, now)
 
-    def finish(self, host: str, now: float, sent: float | None = None) -> None:
+    def sent(self, host: str, at: float | None, now: float) -> None:
+        self.inner.sent(host, at, now)
+
+    def finish(self, host: str, now: float) -> None:
         self.calls["finish"] += 1
-        self.inner.finish(host, now, sent)
+        self.inner.finish(host, now)
 
     def complete(self, key: str) -> bool:
         self.calls["complete"] += 1

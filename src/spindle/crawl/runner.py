@@ -267,6 +267,8 @@ def run_crawl(config: CrawlConfig, options: RunOptions, console: Console) -> Cra
         _remove_old(options)
     if options.warc is not None or options.save_dir is not None:
         config = dataclasses.replace(config, keep_exchanges=True)
+    if options.shared is None:  # both engines report sends; Redis spaces by take time
+        config = dataclasses.replace(config, await_sends=True)
     kind = frontier_kind(options)
     scratch = None
     state = options.state

@@ -505,3 +505,44 @@ def test_a_request_sent_after_it_was_observed_is_misuse() -> None:
     assert isinstance(fetch, Fetch)
     with pytest.raises(MisuseError, match="after it was observed"):
         sched.observe(Observation(fetch, dataclasses.replace(page(), sent_at=0.2)), 0.1)
+
+
+def test_with_await_sends_a_host_waits_for_its_last_request_to_go_out() -> None:
+    """An engine that reports sends lets the core space requests as the host sees them: no
+    fetch of a host is handed out while an earlier one is not yet on the wire."""
+    sched = CrawlScheduler(
+        config(obey_robots=False, rate=2.0, host_concurrency=2, await_sends=True, max_depth=1)
+    )
+    sched.start(0.0)
+    first = sched.next_action(0.0)
+    assert isinstance(first, Fetch)
+    sched.observe(sched.prepare(first, page("/a", "/b")), 0.1)  # sent at hand-out: no report
+    a = sched.next_action(0.5)
+    assert isinstance(a, Fetch)
+    assert a.url == f"{A}/a"
+    assert sched.next_action(1.2) == IDLE  # /b is due at 1.0, but /a is not sent yet
+    sched.sent(a, 1.3)  # a busy engine: 0.8 s late
+    assert sched.next_action(1.4) == Wait(1.8)
+    b = sched.next_action(1.8)
+    assert isinstance(b, Fetch)
+    assert b.url == f"{A}/b"
+
+
+def test_with_await_sends_a_request_never_sent_frees_its_host() -> None:
+    sched = CrawlScheduler(
+        config(obey_robots=False, rate=2.0, host_concurrency=2, await_sends=True, max_depth=1)
+    )
+    sched.start(0.0)
+    first = sched.next_action(0.0)
+    assert isinstance(first, Fetch)
+    sched.sent(first, 0.0)
+    sched.sent(first, 0.05)  # sent again on a fresh connection: the first report counts
+    sched.observe(sched.prepare(first, page("/a", "/b")), 0.1)
+    a = sched.next_action(0.5)
+    assert isinstance(a, Fetch)
+    sched.observe(Observation(a, failure(ErrorKind.TLS)), 0.6)  # never on the wire
+    b = sched.next_action(1.0)
+    assert isinstance(b, Fetch)
+    assert b.url == f"{A}/b"
+    with pytest.raises(MisuseError, match="not outstanding"):
+        sched.sent(a, 1.0)

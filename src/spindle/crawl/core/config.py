@@ -55,7 +55,9 @@ class CrawlConfig:
     for the skips output. ``keep_exchanges`` hands every answered fetch (retries and
     robots.txt included) to the store in :attr:`Changes.exchanges`, for WARC and page store.
     ``sitemaps`` reads each host's sitemaps (robots.txt ``Sitemap:`` lines and
-    ``/sitemap.xml``) for more URLs, admitted at depth 1.
+    ``/sitemap.xml``) for more URLs, admitted at depth 1. ``await_sends`` says the engine
+    reports when each request goes on the wire (:meth:`CrawlScheduler.sent`): a host's next
+    fetch then waits until its earlier ones are sent, and one interval more.
 
     Raises:
         ValueError: a setting is out of range (``InvalidURL``, a ValueError, for a bad seed).
@@ -84,6 +86,7 @@ class CrawlConfig:
     no_parent: bool = False
     report_scope: bool = False
     keep_exchanges: bool = False
+    await_sends: bool = False
     sitemaps: bool = False
     backoff_base: float = 0.5
     backoff_cap: float = 30.0

@@ -152,10 +152,14 @@ class Frontier(Protocol):
         """Give back a slot started by :meth:`take` and never used for a fetch."""
         ...
 
-    def finish(self, host: str, now: float, sent: float | None = None) -> None:
-        """Record that the fetch of a slot of ``host`` ended; ``sent`` is when its request
-        went on the wire, when the engine knows it (the next fetch of the host is spaced
-        from then: :meth:`~spindle.crawl.core.pacer.HostPace.finish`)."""
+    def sent(self, host: str, at: float | None, now: float) -> None:
+        """Record when the request of a slot of ``host`` went on the wire (None: it never
+        did); once per slot, before :meth:`finish`. The host's next fetch is spaced from
+        then (:meth:`~spindle.crawl.core.pacer.HostPace.sent`)."""
+        ...
+
+    def finish(self, host: str, now: float) -> None:
+        """Record that the fetch of a slot of ``host`` ended."""
         ...
 
     def complete(self, key: str) -> bool:
@@ -244,7 +248,8 @@ class LocalFrontier:
     The policy (admission and the trap guards, retries, pacing, the ready-host heap) is here;
     the storage keeps only what grows with the crawl (:mod:`.queues`). Per host the frontier
     keeps counts, retries and a pacer, so with a storage on disk its memory grows with the
-    hosts that have work, not with the URLs.
+    hosts that have work, not with the URLs. ``await_sends``: see
+    :class:`~spindle.crawl.core.pacer.HostPace`.
     """
 
     def __init__(
@@ -254,10 +259,12 @@ class LocalFrontier:
         interval: float,
         concurrency: int,
         storage: FrontierStorage,
+        await_sends: bool = False,
     ) -> None:
         self._traps = TrapGuard(traps)
         self._interval = interval
         self._concurrency = concurrency
+        self._await_sends = await_sends
         self._storage = storage
         self._hosts: dict[str, _Host] = {}
         self._heap: list[tuple[float, int, _Host]] = []
@@ -382,9 +389,14 @@ class LocalFrontier:
         self._in_flight -= 1
         self._schedule(state, now)
 
-    def finish(self, host: str, now: float, sent: float | None = None) -> None:
+    def sent(self, host: str, at: float | None, now: float) -> None:
         state = self._known(host)
-        state.pace.finish(sent)
+        state.pace.sent(at)
+        self._schedule(state, now)
+
+    def finish(self, host: str, now: float) -> None:
+        state = self._known(host)
+        state.pace.finish()
         self._in_flight -= 1
         self._schedule(state, now)
 
@@ -448,7 +460,7 @@ class LocalFrontier:
     def _host(self, key: str) -> _Host:
         host = self._hosts.get(key)
         if host is None:
-            pace = HostPace(self._interval, self._concurrency)
+            pace = HostPace(self._interval, self._concurrency, await_sends=self._await_sends)
             host = self._hosts[key] = _Host(key, pace)
         return host
 
@@ -491,5 +503,13 @@ class MemoryFrontier(LocalFrontier):
     Wait(until=1.0)
     """
 
-    def __init__(self, traps: TrapLimits, *, interval: float, concurrency: int) -> None:
-        super().__init__(traps, interval=interval, concurrency=concurrency, storage=MemoryStorage())
+    def __init__(
+        self, traps: TrapLimits, *, interval: float, concurrency: int, await_sends: bool = False
+    ) -> None:
+        super().__init__(
+            traps,
+            interval=interval,
+            concurrency=concurrency,
+            storage=MemoryStorage(),
+            await_sends=await_sends,
+        )

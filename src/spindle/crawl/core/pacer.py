@@ -5,8 +5,10 @@ Rules:
 * Two fetches of one host start at least ``interval`` seconds apart (``1 / --rate``, raised
   to the host's robots.txt ``Crawl-delay`` when that is longer). This is a token bucket of
   one token: over any window of length ``w`` at most ``1 + w / interval`` fetches start.
-  A fetch that went on the wire later than it started (the engine was busy) moves the next
-  start to one interval after it was sent, when the engine says so at :meth:`finish`.
+  A fetch that went on the wire later than it started (a busy engine) moves the next start
+  to one interval after it was sent, when the engine says when (:meth:`sent`). With
+  ``await_sends`` no fetch starts while an earlier one of the host is not yet sent, so the
+  spacing holds however late the engine sends: the host sees the requests, not the starts.
 * At most ``concurrency`` fetches of the host are in flight at once.
 * A pause (after a 429 or 503 answer) holds every fetch of the host back until it ends.
 
@@ -40,9 +42,18 @@ class HostPace:
     1.0
     """
 
-    __slots__ = ("_undo", "concurrency", "in_flight", "interval", "next_start", "paused_until")
+    __slots__ = (
+        "_undo",
+        "await_sends",
+        "concurrency",
+        "in_flight",
+        "interval",
+        "next_start",
+        "paused_until",
+        "unsent",
+    )
 
-    def __init__(self, interval: float, concurrency: int) -> None:
+    def __init__(self, interval: float, concurrency: int, *, await_sends: bool = False) -> None:
         if not (math.isfinite(interval) and interval >= 0):
             raise ValueError(f"interval must be a finite number of seconds >= 0, not {interval}")
         if concurrency < 1:
@@ -52,6 +63,8 @@ class HostPace:
         self.next_start = -math.inf
         self.paused_until = -math.inf
         self.in_flight = 0
+        self.await_sends = await_sends
+        self.unsent = 0
         self._undo: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
@@ -62,8 +75,9 @@ class HostPace:
 
     def ready_at(self, now: float) -> float | None:
         """The earliest time from ``now`` on at which a fetch may start (``now`` itself means
-        at once), or None while ``concurrency`` fetches are in flight."""
-        if self.in_flight >= self.concurrency:
+        at once), or None while ``concurrency`` fetches are in flight or, with
+        ``await_sends``, while one is not yet sent."""
+        if self.in_flight >= self.concurrency or self.unsent:
             return None
         return max(now, self.next_start, self.paused_until)
 
@@ -79,6 +93,8 @@ class HostPace:
         if ready > now:
             raise MisuseError(f"a fetch started at {now:g}, before it was allowed at {ready:g}")
         self.in_flight += 1
+        if self.await_sends:
+            self.unsent += 1
         self._undo = (self.next_start, now + self.interval)
         self.next_start = now + self.interval
 
@@ -90,17 +106,35 @@ class HostPace:
             MisuseError: nothing is in flight.
         """
         self.finish()
+        if self.await_sends:
+            self.sent(None)
         if self._undo is not None and self._undo[1] == self.next_start:
             self.next_start = self._undo[0]
         self._undo = None
 
-    def finish(self, sent: float | None = None) -> None:
-        """Record that one in-flight fetch ended; ``sent`` is when its request went on the
-        wire, if known: no fetch starts less than ``interval`` after it.
+    def sent(self, at: float | None) -> None:
+        """Record when a started fetch's request went on the wire (None: it never did, the
+        connection failed first): no fetch starts less than ``interval`` after ``at``. With
+        ``await_sends`` call it once per start, before its :meth:`finish`.
 
-        >>> pace = HostPace(interval=0.5, concurrency=1)
-        >>> pace.start(now=0.0); pace.finish(sent=0.3); pace.ready_at(0.4)
+        >>> pace = HostPace(interval=0.5, concurrency=2, await_sends=True)
+        >>> pace.start(now=0.0); pace.ready_at(0.6) is None  # not sent yet: nothing starts
+        True
+        >>> pace.sent(0.3); pace.ready_at(0.6)
         0.8
+
+        Raises:
+            MisuseError: with ``await_sends``, no started fetch is waiting to be sent.
+        """
+        if self.await_sends:
+            if self.unsent <= 0:
+                raise MisuseError("a fetch was sent that was never started, or sent twice")
+            self.unsent -= 1
+        if at is not None:
+            self.next_start = max(self.next_start, at + self.interval)
+
+    def finish(self) -> None:
+        """Record that one in-flight fetch ended.
 
         Raises:
             MisuseError: nothing is in flight.
@@ -108,8 +142,6 @@ class HostPace:
         if self.in_flight <= 0:
             raise MisuseError("a fetch finished that never started")
         self.in_flight -= 1
-        if sent is not None:
-            self.next_start = max(self.next_start, sent + self.interval)
 
     def pause_until(self, until: float) -> None:
         """Hold every fetch back until ``until`` (a later pause wins over an earlier one)."""

@@ -109,12 +109,16 @@ class CrawlScheduler:
             rng=rng or random.Random(),
         )
         self._frontier: Frontier = frontier or MemoryFrontier(
-            config.traps, interval=config.interval, concurrency=config.host_concurrency
+            config.traps,
+            interval=config.interval,
+            concurrency=config.host_concurrency,
+            await_sends=config.await_sends,
         )
         self._robots: dict[str, HostRobots] = {}
         self._sitemap_hosts: set[str] = set()
         self._host_failures: Counter[str] = Counter()
         self._outstanding: dict[int, tuple[Fetch, str]] = {}
+        self._sent: set[int] = set()  # outstanding fetches whose sending was reported
         self._last_id = 0
         self._pages_done = 0
         self._retrying = 0  # retries queued by this scheduler and not yet handed out
@@ -303,6 +307,24 @@ class CrawlScheduler:
         scheduler state."""
         return self._parser.observe(fetch, outcome)
 
+    def sent(self, fetch: Fetch, now: float) -> None:
+        """Record that the request of ``fetch`` (handed out, not yet observed) went on the wire
+        at ``now``. The host's next fetch is spaced from then; with ``config.await_sends`` it
+        waits for this report (or the observation, for a request never sent). A second
+        report of one fetch (a request sent again on a fresh connection) is ignored.
+
+        Raises:
+            MisuseError: the fetch is not outstanding, or ``now`` runs backwards.
+        """
+        handed = self._outstanding.get(fetch.id)
+        if handed is None or handed[0] != fetch:
+            raise MisuseError(f"fetch {fetch.id} ({fetch.url}) is not outstanding")
+        if fetch.id in self._sent:
+            return
+        self._tick(now)
+        self._sent.add(fetch.id)
+        self._frontier.sent(handed[1], now, now)
+
     def observe(self, observation: Observation, now: float) -> None:
         """Apply the outcome of a fetch handed out by :meth:`next_action`.
 
@@ -325,7 +347,11 @@ class CrawlScheduler:
         self._tick(now)
         del self._outstanding[fetch.id]
         host = handed[1]
-        self._frontier.finish(host, now, sent)
+        if fetch.id in self._sent:
+            self._sent.discard(fetch.id)
+        else:
+            self._frontier.sent(host, sent, now)
+        self._frontier.finish(host, now)
         if self.config.keep_exchanges and isinstance(observation.outcome, Response):
             self._changes.exchanges.append((fetch, observation.outcome))
         if fetch.kind is FetchKind.ROBOTS:

@@ -85,7 +85,7 @@ async def _crawl(
         started = time.perf_counter()
         fetched_at = time.time()
         try:
-            outcome = await fetcher.fetch(fetch)
+            outcome = await fetcher.fetch(fetch, lambda at: scheduler.sent(fetch, at))
         except Exception as exc:
             outcome = crash(exc, elapsed=time.perf_counter() - started, fetched_at=fetched_at)
         if parsing.offloads(outcome):

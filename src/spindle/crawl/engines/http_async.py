@@ -26,7 +26,7 @@ import ssl
 import time
 import types
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 import aiohttp
@@ -132,8 +132,10 @@ class AsyncFetcher:
         """Close the session and its connections."""
         await self._session.close()
 
-    async def fetch(self, fetch: Fetch) -> Outcome:
+    async def fetch(self, fetch: Fetch, on_sent: Callable[[float], None] | None = None) -> Outcome:
         """Perform one GET of ``fetch.url``; never raises for it (see the module docstring).
+        ``on_sent`` is called on the loop with the monotonic time the request's head was
+        written, once.
 
         Raises:
             RuntimeError: the fetcher is closed.
@@ -144,7 +146,7 @@ class AsyncFetcher:
         start = time.monotonic()
         try:
             try:
-                return await self._fetch(fetch, start, fetched_at)
+                return await self._fetch(fetch, start, fetched_at, on_sent)
             except aiohttp.ClientHttpProxyError as exc:
                 raise TunnelRefused(exc.status, exc.message) from exc
         except Exception as exc:
@@ -162,14 +164,20 @@ class AsyncFetcher:
                 secrets=self._settings.secrets,
             )
 
-    async def _fetch(self, fetch: Fetch, start: float, fetched_at: float) -> Outcome:
+    async def _fetch(
+        self,
+        fetch: Fetch,
+        start: float,
+        fetched_at: float,
+        on_sent: Callable[[float], None] | None,
+    ) -> Outcome:
         request = prepare(self._settings, fetch.url)
         # encoded=True: the URL is sent as prepare() made it, not re-quoted by yarl.
         url = yarl.URL(request.url, encoded=True)
         # aiohttp puts the request target on the line as prepare() says: the whole URL for an
         # http URL through a proxy, else the path and query (``raw_path_qs``).
         sent = SentRequest(request.request_target) if self._settings.keep_wire else None
-        context: dict[str, object] = {"sent": sent, "at": None}
+        context: dict[str, object] = {"sent": sent, "at": None, "on_sent": on_sent}
         sending, connect_headers = _with_proxy_headers(request)
         async with self._session.get(
             url,
@@ -242,7 +250,11 @@ async def _record_headers(
     request_context = context.trace_request_ctx
     if not isinstance(request_context, dict) or params.method != "GET":
         return  # a CONNECT to a proxy: the GET that follows is the fetch's request
-    request_context["at"] = time.monotonic()
+    first = request_context["at"] is None
+    request_context["at"] = at = time.monotonic()
+    on_sent = request_context.get("on_sent")
+    if first and callable(on_sent):
+        on_sent(at)
     sent = request_context.get("sent")
     if isinstance(sent, SentRequest):
         sent.replace_headers(params.headers.items())

@@ -35,7 +35,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
@@ -114,6 +114,7 @@ class _Call:
     head: Head | None = None
     sent: SentRequest | None = None
     sent_at: float | None = None
+    on_sent: Callable[[float], None] | None = None
 
 
 _CURRENT: ContextVar[_Call | None] = ContextVar("spindle_fetch_call", default=None)
@@ -173,8 +174,11 @@ class _Watched:
         _watch(self.sock)
         super().request(*args, **kwargs)  # type: ignore[misc]
         call = _CURRENT.get()
-        if call is not None:
-            call.sent_at = time.monotonic()  # the request is written: the host's clock starts
+        if call is not None:  # the request is written: the host's clock starts
+            first = call.sent_at is None
+            call.sent_at = time.monotonic()
+            if first and call.on_sent is not None:
+                call.on_sent(call.sent_at)
 
     def _tunnel(self) -> None:
         try:
@@ -275,8 +279,10 @@ class ThreadFetcher:
         for pool in self._pools.values():
             pool.clear()
 
-    def fetch(self, fetch: Fetch) -> Outcome:
+    def fetch(self, fetch: Fetch, on_sent: Callable[[float], None] | None = None) -> Outcome:
         """Perform one GET of ``fetch.url``; never raises for it (see the module docstring).
+        ``on_sent`` is called on this thread with the monotonic time the request was
+        written, once.
 
         Raises:
             RuntimeError: the fetcher is closed.
@@ -286,6 +292,7 @@ class ThreadFetcher:
         fetched_at = time.time()
         start = time.monotonic()
         call = _Call(self._watchdog, self._watchdog.arm(start + self._settings.timeout))
+        call.on_sent = on_sent
         if self._settings.keep_wire:
             call.sent = SentRequest()
         token = _CURRENT.set(call)

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from spindle.crawl.core.scheduler import CrawlScheduler
 from spindle.crawl.core.values import Fetch, Observation, Outcome
@@ -40,6 +41,19 @@ class EngineFailed(RuntimeError):
     """A worker thread died; ``__cause__`` is what killed it."""
 
 
+class Sent(NamedTuple):
+    """A fetch thread's word that the request of ``fetch`` is on the wire: the loop thread
+    tells the scheduler, which owns the politeness clock (:meth:`CrawlScheduler.sent`)."""
+
+    fetch: Fetch
+
+
+def _announcer(done: BoundedQueue[Observation | Sent], report: Sent) -> Callable[[float], None]:
+    """One fetch's ``on_sent``: its report, queued for the loop thread (the time is stamped
+    there, since the scheduler's clock may not run backwards)."""
+    return lambda _at: done.put(report)
+
+
 def run_threads(
     scheduler: CrawlScheduler,
     writer: RecordWriter,
@@ -58,7 +72,8 @@ def run_threads(
     parsing = Parsing(scheduler, parsers)
     work: BoundedQueue[Fetch] = BoundedQueue(workers)
     parse: BoundedQueue[tuple[Fetch, Outcome]] = BoundedQueue(workers)
-    done: BoundedQueue[Observation] = BoundedQueue(workers)
+    # Room by construction: per fetch at most one report that it was sent, then its observation.
+    done: BoundedQueue[Observation | Sent] = BoundedQueue(2 * workers)
     failures: list[BaseException] = []
 
     def guarded(body: Callable[[], None]) -> Callable[[], None]:
@@ -78,7 +93,7 @@ def run_threads(
             started = time.perf_counter()
             fetched_at = time.time()
             try:
-                outcome = fetcher.fetch(fetch)
+                outcome = fetcher.fetch(fetch, _announcer(done, Sent(fetch)))
             except Exception as exc:
                 elapsed = time.perf_counter() - started
                 outcome = crash(exc, elapsed=elapsed, fetched_at=fetched_at)
@@ -115,7 +130,7 @@ def _loop(
     scheduler: CrawlScheduler,
     writer: RecordWriter,
     work: BoundedQueue[Fetch],
-    done: BoundedQueue[Observation],
+    done: BoundedQueue[Observation | Sent],
     workers: int,
     signals: StopSignals,
     on_tick: Callable[[], None],
@@ -124,9 +139,12 @@ def _loop(
 ) -> None:
     clock = time.monotonic
 
-    def observe(observation: Observation) -> None:
-        scheduler.observe(observation, clock())
-        on_observe(observation)
+    def observe(item: Observation | Sent) -> None:
+        if isinstance(item, Sent):  # stamped when the loop reads it: later, never earlier
+            scheduler.sent(item.fetch, clock())
+            return
+        scheduler.observe(item, clock())
+        on_observe(item)
 
     while True:
         while True:

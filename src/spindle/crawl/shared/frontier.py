@@ -255,9 +255,11 @@ class RedisFrontier:
     def release(self, host: str, now: float) -> None:
         self._deferred.append(("release", self._slot(host, newest=True)))
 
-    def finish(self, host: str, now: float, sent: float | None = None) -> None:
-        """Spaces the host's fetches from when each was taken (in Redis time), not from
-        ``sent``: see the README's note on the shared frontier's politeness."""
+    def sent(self, host: str, at: float | None, now: float) -> None:
+        """Nothing: the shared frontier spaces a host's fetches from when each was taken, in
+        Redis time (see the README's note on the shared frontier's politeness)."""
+
+    def finish(self, host: str, now: float) -> None:
         self._deferred.append(("finish", self._slot(host, newest=False)))
 
     def settle(self, key: str) -> None:

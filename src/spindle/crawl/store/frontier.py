@@ -419,7 +419,10 @@ def open_frontier(
     """
     if kind is FrontierKind.MEMORY:
         frontier = MemoryFrontier(
-            config.traps, interval=config.interval, concurrency=config.host_concurrency
+            config.traps,
+            interval=config.interval,
+            concurrency=config.host_concurrency,
+            await_sends=config.await_sends,
         )
         if store is not None and resumed is not None:
             for key in store.seen_keys():
@@ -435,4 +438,5 @@ def open_frontier(
         interval=config.interval,
         concurrency=config.host_concurrency,
         storage=storage,
+        await_sends=config.await_sends,
     )
