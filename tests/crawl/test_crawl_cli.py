@@ -118,9 +118,8 @@ def _resumable(server: FaultServer, state: Path, out: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     ("first", "then", "frontiers"),
+    # Each engine killed and each resuming, across engines, both frontiers, and a switch.
     [
-        ("threads", "threads", ("disk", "disk")),
-        ("async", "async", ("disk", "disk")),
         ("threads", "async", ("disk", "disk")),
         ("async", "threads", ("disk", "disk")),
         ("threads", "threads", ("memory", "memory")),
