@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from spindle.crawl.core import CrawlConfig, ScopeRule, SkipReason, TrapLimits, TrapRule
+from spindle.crawl.engines import threads
 from spindle.crawl.runner import RunOptions, run_crawl
 from tests.crawl.e2e import crawl, read_jsonl
 from tests.support.faultserver import (
@@ -215,6 +216,20 @@ def test_big_and_endless_bodies_are_cut_at_max_bytes(
     for path in ("/big", "/forever"):
         record = result.by_url(server.url(path))
         assert (record["bytes"], record["truncated"], record["status"]) == (100_000, True, 200)
+
+
+def test_bodies_over_the_parse_queue_bound_still_pass_one_at_a_time(
+    tmp_path: Path, server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread engine bounds bodies waiting for a parser by bytes; a body over the bound
+    goes in alone rather than waiting for ever."""
+    monkeypatch.setattr(threads, "PARSE_QUEUE_BYTES", 1)
+    pages = [f"/p{i}" for i in range(6)]
+    server.route("/", page(*pages))
+    for path in pages:
+        server.route(path, page("/"))
+    result = crawl("threads", tmp_path, server.url("/"), workers=4, max_depth=1)
+    assert result.urls() == {server.url(path) for path in ["/", *pages]}
 
 
 def test_gzip_bomb_is_refused(engine: str, tmp_path: Path, server: FaultServer) -> None:

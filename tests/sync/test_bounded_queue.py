@@ -301,6 +301,114 @@ QueueAgainstModel.TestCase.settings = settings(max_examples=150, stateful_step_c
 TestQueueAgainstModel = QueueAgainstModel.TestCase
 
 
+class WeightedQueueAgainstModel(RuleBasedStateMachine):
+    """A queue bounded by weight (items are their own weights), against a deque: a put is
+    refused exactly when the model says there is no room, and the weight never goes over
+    ``max_weight`` but for one heavy item alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model: deque[int] = deque()
+        self.capacity = 1
+        self.max_weight = 1
+        self.queue: BoundedQueue[int] = BoundedQueue(1, max_weight=1, weigh=int)
+
+    @initialize(capacity=st.integers(1, 6), max_weight=st.integers(1, 12))
+    def create(self, capacity: int, max_weight: int) -> None:
+        self.capacity, self.max_weight = capacity, max_weight
+        self.queue = BoundedQueue(capacity, max_weight=max_weight, weigh=int)
+
+    def room_for(self, weight: int) -> bool:
+        if len(self.model) == self.capacity:
+            return False
+        return not self.model or sum(self.model) + weight <= self.max_weight
+
+    @rule(weight=st.integers(0, 15))
+    def put_nowait(self, weight: int) -> None:
+        if self.room_for(weight):
+            self.queue.put_nowait(weight)
+            self.model.append(weight)
+        else:
+            with pytest.raises(QueueFull):
+                self.queue.put_nowait(weight)
+
+    @rule(weight=st.integers(0, 15))
+    def put_without_waiting(self, weight: int) -> None:
+        if self.room_for(weight):
+            self.queue.put(weight, timeout=0)
+            self.model.append(weight)
+        else:
+            with pytest.raises(QueueTimeout):
+                self.queue.put(weight, timeout=0)
+
+    @rule()
+    def get_nowait(self) -> None:
+        if self.model:
+            assert self.queue.get_nowait() == self.model.popleft()
+        else:
+            with pytest.raises(QueueEmpty):
+                self.queue.get_nowait()
+
+    @invariant()
+    def weight_matches_the_model_and_stays_bounded(self) -> None:
+        statistics = self.queue.statistics()
+        assert (statistics.size, statistics.weight) == (len(self.model), sum(self.model))
+        assert statistics.max_weight == self.max_weight
+        assert statistics.weight <= self.max_weight or len(self.model) == 1
+
+
+WeightedQueueAgainstModel.TestCase.settings = settings(max_examples=150, stateful_step_count=40)
+TestWeightedQueueAgainstModel = WeightedQueueAgainstModel.TestCase
+
+
+@pytest.mark.parametrize(
+    ("max_weight", "weigh", "message"),
+    [
+        (0, len, "max_weight must be an integer of at least 1"),
+        (True, len, "max_weight must be an integer of at least 1"),
+        (4, None, "max_weight and weigh go together"),
+        (None, len, "max_weight and weigh go together"),
+    ],
+)
+def test_a_weight_bound_needs_a_positive_limit_and_a_weigh(
+    max_weight: object, weigh: Callable[[bytes], int] | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        BoundedQueue(4, max_weight=max_weight, weigh=weigh)  # type: ignore[arg-type]
+
+
+def test_a_negative_weight_is_refused_and_changes_nothing() -> None:
+    queue: BoundedQueue[int] = BoundedQueue(4, max_weight=10, weigh=int)
+    with pytest.raises(ValueError, match="an item must weigh at least 0, not -1"):
+        queue.put(-1)
+    assert queue.statistics().total_put == 0
+
+
+def test_a_heavy_put_waits_until_gets_free_its_weight_then_goes_in() -> None:
+    queue: BoundedQueue[bytes] = BoundedQueue(8, max_weight=10, weigh=len)
+    queue.put(b"x" * 6)
+    queue.put(b"y" * 3)
+    thread, outcome = in_background(lambda: queue.put(b"z" * 5))
+    assert queue.wait_for_blocked(producers=1, timeout=JOIN_TIMEOUT)
+    assert not outcome.finished.is_set()
+    assert queue.get() == b"x" * 6  # 3 + 5 <= 10: room now
+    finish(thread)
+    assert outcome.error is None
+    assert queue.statistics().weight == 8
+    assert [queue.get_nowait() for _ in range(2)] == [b"y" * 3, b"z" * 5]
+
+
+def test_an_item_heavier_than_the_bound_waits_for_an_empty_queue() -> None:
+    queue: BoundedQueue[bytes] = BoundedQueue(8, max_weight=4, weigh=len)
+    queue.put(b"a")
+    thread, outcome = in_background(lambda: queue.put(b"b" * 9))
+    assert queue.wait_for_blocked(producers=1, timeout=JOIN_TIMEOUT)
+    assert queue.get() == b"a"
+    finish(thread)
+    assert outcome.error is None
+    assert queue.statistics().weight == 9
+
+
 @pytest.fixture(params=[False, True], ids=["plain-lock", "lock-order-checked"])
 def checking(request: pytest.FixtureRequest) -> Iterator[bool]:
     if request.param:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -79,12 +79,15 @@ class QueueStatistics:
         producer_waits: how many puts ever had to wait because the queue was full.
         consumer_waits: how many gets ever had to wait because the queue was empty.
         closed: whether ``close`` has been called.
+        weight: the items' total weight (0 for a queue without ``max_weight``).
+        max_weight: the weight the items may reach, or None.
 
     >>> queue = BoundedQueue[str](3)
     >>> queue.put("job")
     >>> queue.statistics()  # doctest: +NORMALIZE_WHITESPACE
     QueueStatistics(size=1, capacity=3, blocked_producers=0, blocked_consumers=0, total_put=1,
-                    total_got=0, producer_waits=0, consumer_waits=0, closed=False)
+                    total_got=0, producer_waits=0, consumer_waits=0, closed=False, weight=0,
+                    max_weight=None)
     """
 
     size: int
@@ -96,6 +99,8 @@ class QueueStatistics:
     producer_waits: int
     consumer_waits: int
     closed: bool
+    weight: int = 0
+    max_weight: int | None = None
 
 
 def _deadline(timeout: float | None) -> float | None:
@@ -118,15 +123,24 @@ class BoundedQueue(Generic[T]):
       raises :class:`QueueClosed` (also a put that was waiting), while gets return the items
       still queued and raise :class:`QueueClosed` once it is drained.
     * Iterating yields items via ``get`` until the queue is closed and drained.
+    * With ``max_weight``, every item also weighs ``weigh(item)`` (say, a body's bytes), and
+      a put also waits (or ``put_nowait`` raises :class:`QueueFull`) while the item would take
+      the total over ``max_weight``; an item heavier than ``max_weight`` on its own goes in
+      when the queue is empty, so it never waits for ever. The bound is then on what the
+      items hold, not only on how many they are. Weights are taken once, at the put, and
+      must not be negative.
 
     The lock comes from :func:`~spindle.sync.new_lock`, so it is order-checked when lock-order
     checking is enabled.
 
     Args:
         capacity: at least 1.
+        max_weight: at least 1, or None for no bound on the weight; needs ``weigh``.
+        weigh: an item's weight (an int of at least 0); needs ``max_weight``.
 
     Raises:
-        ValueError: ``capacity`` is not an integer of at least 1.
+        ValueError: ``capacity`` is not an integer of at least 1, ``max_weight`` not one of at
+            least 1, or only one of ``max_weight`` and ``weigh`` is given.
 
     >>> queue = BoundedQueue[str](2)
     >>> queue.put("a"); queue.put_nowait("b")
@@ -139,12 +153,34 @@ class BoundedQueue(Generic[T]):
     ['a', 'b']
     >>> queue
     <BoundedQueue size=0/2 blocked_producers=0 blocked_consumers=0 closed>
+    >>> bodies = BoundedQueue[bytes](10, max_weight=4, weigh=len)
+    >>> bodies.put_nowait(b"abc"); bodies.put_nowait(b"d")
+    >>> bodies.put_nowait(b"e")
+    Traceback (most recent call last):
+    ...
+    spindle.sync.bounded_queue.QueueFull: queue is at its weight of 4 (4 of 4, 1 more asked)
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        max_weight: int | None = None,
+        weigh: Callable[[T], int] | None = None,
+    ) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"capacity must be an integer of at least 1, not {capacity!r}")
+        if max_weight is not None and (
+            isinstance(max_weight, bool) or not isinstance(max_weight, int) or max_weight < 1
+        ):
+            raise ValueError(f"max_weight must be an integer of at least 1, not {max_weight!r}")
+        if (max_weight is None) != (weigh is None):
+            raise ValueError("max_weight and weigh go together: give both or neither")
         self._capacity = capacity
+        self._max_weight = max_weight
+        self._weigh = weigh
+        self._weight = 0
+        self._weights: deque[int] = deque()
         self._items: deque[T] = deque()
         self._closed = False
         self._lock = new_lock("BoundedQueue")
@@ -182,30 +218,33 @@ class BoundedQueue(Generic[T]):
             ValueError: ``timeout`` is negative.
         """
         deadline = _deadline(timeout)
+        weight = self._weight_of(item)
         with self._lock:
             if self._closed:
                 raise QueueClosed("put on a closed queue")
-            if len(self._items) >= self._capacity:
-                self._wait_for_room(deadline)
-            self._items.append(item)
-            self._total_put += 1
-            self._not_empty.notify()
+            if not self._has_room(weight):
+                self._wait_for_room(deadline, weight)
+            self._append(item, weight)
 
     def put_nowait(self, item: T) -> None:
         """Append ``item`` if there is room now.
 
         Raises:
-            QueueFull: the queue is full.
+            QueueFull: the queue is full (of items, or of weight).
             QueueClosed: the queue is closed.
         """
+        weight = self._weight_of(item)
         with self._lock:
             if self._closed:
                 raise QueueClosed("put on a closed queue")
             if len(self._items) >= self._capacity:
                 raise QueueFull(f"queue is at its capacity of {self._capacity}")
-            self._items.append(item)
-            self._total_put += 1
-            self._not_empty.notify()
+            if not self._has_room(weight):
+                raise QueueFull(
+                    f"queue is at its weight of {self._max_weight} "
+                    f"({self._weight} of {self._max_weight}, {weight} more asked)"
+                )
+            self._append(item, weight)
 
     def get(self, timeout: float | None = None) -> T:
         """Remove and return the oldest item, waiting while the queue is empty and open.
@@ -267,6 +306,8 @@ class BoundedQueue(Generic[T]):
                 producer_waits=self._producer_waits,
                 consumer_waits=self._consumer_waits,
                 closed=self._closed,
+                weight=self._weight,
+                max_weight=self._max_weight,
             )
 
     def wait_for_blocked(
@@ -300,21 +341,49 @@ class BoundedQueue(Generic[T]):
             f"blocked_consumers={self._blocked_consumers}{' closed' if self._closed else ''}>"
         )
 
+    def _weight_of(self, item: T) -> int:
+        if self._weigh is None:
+            return 0
+        weight = self._weigh(item)
+        if weight < 0:
+            raise ValueError(f"an item must weigh at least 0, not {weight!r}")
+        return weight
+
+    def _has_room(self, weight: int) -> bool:
+        """With the lock held: whether an item of ``weight`` may go in now."""
+        if len(self._items) >= self._capacity:
+            return False
+        limit = self._max_weight
+        return limit is None or not self._items or self._weight + weight <= limit
+
+    def _append(self, item: T, weight: int) -> None:
+        self._items.append(item)
+        if self._max_weight is not None:
+            self._weights.append(weight)
+            self._weight += weight
+        self._total_put += 1
+        self._not_empty.notify()
+
     def _take(self) -> T:
         item = self._items.popleft()
         self._total_got += 1
-        self._not_full.notify()
+        if self._max_weight is None:
+            self._not_full.notify()
+        else:
+            self._weight -= self._weights.popleft()
+            # The room freed may fit several light items, or none of the heavy one woken.
+            self._not_full.notify_all()
         return item
 
-    def _wait_for_room(self, deadline: float | None) -> None:
-        """With the lock held and the queue full: wait until there is room or it is closed."""
+    def _wait_for_room(self, deadline: float | None, weight: int) -> None:
+        """With the lock held and no room for ``weight``: wait until there is or it closes."""
         if deadline is not None and deadline <= time.monotonic():
             raise QueueTimeout(f"queue still full (capacity {self._capacity})")
         self._producer_waits += 1
         self._blocked_producers += 1
         self._blocked_changed.notify_all()
         try:
-            while len(self._items) >= self._capacity and not self._closed:
+            while not self._has_room(weight) and not self._closed:
                 if deadline is None:
                     self._not_full.wait()
                     continue

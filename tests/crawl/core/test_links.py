@@ -1,14 +1,26 @@
-"""Link extraction: base href, nofollow, robots meta, charsets, HTML detection."""
+"""Link extraction: base href, nofollow, robots meta, charsets, HTML detection.
+
+Every test runs twice: with the document tree, and as a stream of tags (the reader of pages of
+at least ``STREAM_BYTES``, here lowered to 0), so the two readers answer alike.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from spindle.crawl.core import links
 from spindle.crawl.core.links import LinkExtractor, decode_html, is_html
 from spindle.crawl.core.urls import LinkResolver, Scope, ScopeRule
 from spindle.crawl.core.values import Link, Outlink, ParsedPage
 
 URL = "http://a.test/dir/page.html"
+
+
+@pytest.fixture(autouse=True, params=["tree", "stream"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "stream":
+        monkeypatch.setattr(links, "STREAM_BYTES", 0)
+    return str(request.param)
 
 
 def parse(

@@ -815,6 +815,7 @@ S = "spindle:misuse"
 misuse(S, "", "spindle", "ftp://a.test/", NOT_A_URL)
 misuse(S, "", "spindle", "/relative/path", NOT_A_URL)
 misuse(S, "", "spindle", "https:///no-host", NOT_A_URL)
+misuse(S, "", "spindle", "http://[::1/x", "Invalid IPv6 URL")
 
 
 # Rows that raw protego answers differently: Protego.parse(body decoded as UTF-8, invalid bytes
@@ -1032,6 +1033,25 @@ def test_a_star_group_that_disallows_nothing_allows_everything(
 ) -> None:
     body = f"User-agent:{space}*{eol}Disallow:{space}{eol}"
     assert RobotsRules.parse(body.encode(), token).allows(url)
+
+
+@given(
+    allows=st.lists(_pattern, max_size=4),
+    host=st.sampled_from(["a.test", "A.TEST:8080", "[::1]", "[::1]:80", "b"]),
+    scheme=st.sampled_from(["http", "https", "HTTP", "Https"]),
+    path=_path,
+    query=_query,
+)
+def test_rules_without_a_disallow_allow_every_absolute_url(
+    allows: list[str], host: str, scheme: str, path: str, query: str
+) -> None:
+    """Such rules skip matching (the shortcut of ``allows``). The same rules with a Disallow
+    that no generated URL meets (none holds a ``%``) take the full match and agree."""
+    body = "User-agent: *\n" + "".join(f"Allow: {pattern}\n" for pattern in allows)
+    inert = body + "Disallow: /%25\n"
+    url = f"{scheme}://{host}{path}{query}"
+    assert RobotsRules.parse(body.encode(), "spindle").allows(url)
+    assert RobotsRules.parse(inert.encode(), "spindle").allows(url)
 
 
 @given(lines=st.lists(_line, max_size=12), url=_urls)

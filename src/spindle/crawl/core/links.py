@@ -24,6 +24,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import html_to_unicode, read_bom
 
+from spindle.crawl.core.stream_links import STREAM_BYTES, read_tags
 from spindle.crawl.core.urls import InvalidURL, LinkResolver, resolve
 from spindle.crawl.core.values import Outlink, ParsedPage
 
@@ -120,32 +121,67 @@ class LinkExtractor:
         content_type: str | None,
         x_robots_tag: str | None = None,
     ) -> ParsedPage:
-        """Parse ``body`` (already known to be HTML) fetched from ``url`` (request form)."""
+        """Parse ``body`` (already known to be HTML) fetched from ``url`` (request form); a
+        body of at least :data:`~spindle.crawl.core.stream_links.STREAM_BYTES` is read as a
+        stream of tags, without a document tree."""
+        if len(body) >= STREAM_BYTES:
+            return self._parse_stream(url, body, content_type, x_robots_tag)
         tree = LexborHTMLParser(decode_html(content_type, body))
-        base = url
         base_node = tree.css_first("base[href]")
-        if base_node is not None:
-            href = base_node.attributes.get("href")
-            if href:
-                try:
-                    base = resolve(url, href)
-                except InvalidURL:
-                    base = url
+        base = self._base(url, None if base_node is None else base_node.attributes.get("href"))
         meta_values = [node.attributes.get("content") for node in tree.css('meta[name="robots" i]')]
-        directives = _directives(x_robots_tag, *meta_values)
         # One selector does the filtering in C: 2.6x faster than testing attributes in Python.
         hrefs = [node.attrs["href"] or "" for node in tree.css(_FOLLOWABLE)]
+        title_node = tree.css_first("title")
+        title = None if title_node is None else title_node.text()
+        outlinks = self._outlinks(tree, base) if self._collect_outlinks else ()
+        del tree  # free the tree (about 20 times the page) before resolving the links
+        return self._page(base, hrefs, _directives(x_robots_tag, *meta_values), title, outlinks)
+
+    def _parse_stream(
+        self, url: str, body: bytes, content_type: str | None, x_robots_tag: str | None
+    ) -> ParsedPage:
+        tags = read_tags(decode_html(content_type, body), texts=self._collect_outlinks)
+        base = self._base(url, tags.base)
+        hrefs = [href for href, nofollow, _ in tags.links if not nofollow]
+        outlinks: tuple[Outlink, ...] = ()
+        if self._collect_outlinks:
+            found = []
+            for href, nofollow, text in tags.links:
+                link = self._resolver.resolve_one(base, href)
+                if link is not None:
+                    found.append(Outlink(link.url, _collapse(text, _ANCHOR_CHARS), nofollow))
+            outlinks = tuple(found)
+        directives = _directives(x_robots_tag, *tags.robots)
+        return self._page(base, hrefs, directives, tags.title, outlinks)
+
+    @staticmethod
+    def _base(url: str, href: str | None) -> str:
+        """The URL a page's links are resolved against: its first ``<base href>``, if any."""
+        if href:
+            try:
+                return resolve(url, href)
+            except InvalidURL:
+                pass
+        return url
+
+    def _page(
+        self,
+        base: str,
+        hrefs: list[str],
+        directives: set[str],
+        title: str | None,
+        outlinks: tuple[Outlink, ...],
+    ) -> ParsedPage:
         links, outside = self._resolver.split(base, hrefs)
         nofollow = "nofollow" in directives
-        title_node = tree.css_first("title")
-        title = _collapse(title_node.text(), _TITLE_CHARS) if title_node is not None else None
         return ParsedPage(
             links=() if nofollow else tuple(links),
             link_count=len(links),
             nofollow=nofollow,
             noindex="noindex" in directives,
-            title=title,
-            outlinks=self._outlinks(tree, base) if self._collect_outlinks else (),
+            title=None if title is None else _collapse(title, _TITLE_CHARS),
+            outlinks=outlinks,
             outside=tuple(outside) if self._keep_outside and not nofollow else (),
         )
 

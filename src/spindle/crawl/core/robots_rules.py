@@ -151,12 +151,16 @@ class RobotsRules:
     crawl_delay: float | None = None
     sitemaps: tuple[str, ...] = ()
     _matcher: _Matcher = field(init=False, compare=False)
+    _disallows: bool = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         delay = self.crawl_delay
         if delay is not None and not (math.isfinite(delay) and delay >= 0):
             raise ValueError(f"crawl_delay must be a finite number of seconds >= 0, not {delay}")
         object.__setattr__(self, "_matcher", _Matcher(self.rules))
+        object.__setattr__(
+            self, "_disallows", any(rule.kind is RuleKind.DISALLOW for rule in self.rules)
+        )
 
     @classmethod
     def parse(cls, body: bytes, product_token: str) -> RobotsRules:
@@ -192,6 +196,10 @@ class RobotsRules:
         Raises:
             ValueError: ``url`` is not an absolute http or https URL.
         """
+        if not self._disallows and _ABSOLUTE_HTTP.match(url):
+            # Nothing to match: every link of a crawl that ignores robots.txt (ALLOW_ALL) lands
+            # here, about 240 per page on the Rust docs, where the full match cost 40 µs each.
+            return True
         target = _request_target(url)
         if unquote(target.partition("?")[0]) == "/robots.txt":
             return True  # §2.2.2: "The /robots.txt URI is implicitly allowed."
@@ -289,6 +297,8 @@ def _query_slashes(text: str) -> str:
 
 # A URL without these after its scheme has a request target urlsplit need not find: the path.
 _NOT_PLAIN_TARGET = re.compile(r"[?#\[\]\t\r\n\\]")
+# A prefix that urlsplit() reads as an http(s) scheme with a host (it drops no leading byte).
+_ABSOLUTE_HTTP = re.compile(r"https?://[^/?#\s[]", re.IGNORECASE)
 
 
 def _request_target(url: str) -> str:

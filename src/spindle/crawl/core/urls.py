@@ -51,7 +51,10 @@ __all__ = [
 ]
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
-_RESOLVER_CACHE_LIMIT = 200_000
+# A page's hrefs repeat within its folder (menus, sidebars), rarely across the site: resolving a
+# third of the Rust docs' pages, 20,000 entries cost no more CPU than 200,000 and held 73 MB of
+# RSS instead of 109 MB (the cache is emptied when full).
+_RESOLVER_CACHE_LIMIT = 20_000
 # WHATWG URL parsing strips leading and trailing C0 controls and spaces, and every tab and
 # newline inside.
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from spindle.crawl.core.scheduler import CrawlScheduler
-from spindle.crawl.core.values import Fetch, Observation, Outcome
+from spindle.crawl.core.values import Fetch, Observation, Outcome, Response
 from spindle.crawl.engines.failures import crash
 from spindle.crawl.engines.http_threads import ThreadFetcher
 from spindle.crawl.engines.parse_pool import Parsing
@@ -32,9 +32,18 @@ from spindle.crawl.engines.turns import StopSignals, take_turn
 from spindle.crawl.store.writer import RecordWriter
 from spindle.sync import BoundedQueue, QueueClosed, QueueEmpty, QueueTimeout
 
-__all__ = ["EngineFailed", "run_threads"]
+__all__ = ["PARSE_QUEUE_BYTES", "EngineFailed", "run_threads"]
 
 _PARSERS = max(1, min(4, os.cpu_count() or 1))
+# Bodies waiting for a parser hold at most this many bytes (one bigger body goes in alone):
+# fetch threads wait rather than pile up pages of megabytes (16 of the Rust docs' biggest
+# would hold 100 MB).
+PARSE_QUEUE_BYTES = 16 * 1024 * 1024
+
+
+def _body_bytes(item: tuple[Fetch, Outcome]) -> int:
+    outcome = item[1]
+    return len(outcome.body) if isinstance(outcome, Response) else 0
 
 
 class EngineFailed(RuntimeError):
@@ -71,7 +80,9 @@ def run_threads(
     fetcher = ThreadFetcher(settings)
     parsing = Parsing(scheduler, parsers)
     work: BoundedQueue[Fetch] = BoundedQueue(workers)
-    parse: BoundedQueue[tuple[Fetch, Outcome]] = BoundedQueue(workers)
+    parse: BoundedQueue[tuple[Fetch, Outcome]] = BoundedQueue(
+        workers, max_weight=PARSE_QUEUE_BYTES, weigh=_body_bytes
+    )
     # Room by construction: per fetch at most one report that it was sent, then its observation.
     done: BoundedQueue[Observation | Sent] = BoundedQueue(2 * workers)
     failures: list[BaseException] = []
