@@ -546,3 +546,18 @@ def test_with_await_sends_a_request_never_sent_frees_its_host() -> None:
     assert b.url == f"{A}/b"
     with pytest.raises(MisuseError, match="not outstanding"):
         sched.sent(a, 1.0)
+
+
+def test_with_await_sends_and_no_rate_a_host_does_not_wait_for_sends() -> None:
+    """With no interval to keep, waiting for a send would only serialise a host's fetches."""
+    sched = CrawlScheduler(
+        config(obey_robots=False, rate=0.0, host_concurrency=2, await_sends=True, max_depth=1)
+    )
+    sched.start(0.0)
+    first = sched.next_action(0.0)
+    assert isinstance(first, Fetch)
+    sched.observe(sched.prepare(first, page("/a", "/b")), 0.1)
+    a, b = sched.next_action(0.1), sched.next_action(0.1)  # /a not sent yet: /b goes anyway
+    assert isinstance(a, Fetch)
+    assert isinstance(b, Fetch)
+    assert (a.url, b.url) == (f"{A}/a", f"{A}/b")

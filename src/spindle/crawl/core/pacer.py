@@ -76,8 +76,8 @@ class HostPace:
     def ready_at(self, now: float) -> float | None:
         """The earliest time from ``now`` on at which a fetch may start (``now`` itself means
         at once), or None while ``concurrency`` fetches are in flight or, with
-        ``await_sends``, while one is not yet sent."""
-        if self.in_flight >= self.concurrency or self.unsent:
+        ``await_sends`` and an interval to keep, while one is not yet sent."""
+        if self.in_flight >= self.concurrency or (self.unsent and self.interval > 0):
             return None
         return max(now, self.next_start, self.paused_until)
 
