@@ -137,7 +137,7 @@ class RunOptions:
     skips: str | None = None
     report: Path | None = None
     workers: int = 16
-    engine: str = "threads"
+    engine: str = "async"
     state: Path | None = None
     overwrite: bool = False
     progress: bool = False
