@@ -134,8 +134,10 @@ class ParsePool:
     def _start(self) -> concurrent.futures.ProcessPoolExecutor:
         import multiprocessing  # here, with the first big page: it costs start-up time
 
-        # forkserver: the engine's process has threads, which a plain fork would copy mid-lock.
-        context = multiprocessing.get_context("forkserver")
+        # spawn: the engine's process has threads, which a plain fork would copy mid-lock; and
+        # unlike forkserver's, spawned workers are this process's own children, reaped by it,
+        # so their CPU time and memory count in the crawl's own accounting (wait4, time -v).
+        context = multiprocessing.get_context("spawn")
         return concurrent.futures.ProcessPoolExecutor(
             self._processes,
             mp_context=context,
