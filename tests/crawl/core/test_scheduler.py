@@ -507,15 +507,21 @@ def test_a_request_sent_after_it_was_observed_is_misuse() -> None:
         sched.observe(Observation(fetch, dataclasses.replace(page(), sent_at=0.2)), 0.1)
 
 
-def test_with_await_sends_a_host_waits_for_its_last_request_to_go_out() -> None:
-    """An engine that reports sends lets the core space requests as the host sees them: no
-    fetch of a host is handed out while an earlier one is not yet on the wire."""
+def _awaiting_sends(rate: float) -> tuple[CrawlScheduler, Fetch]:
+    """A scheduler whose engine reports sends, two connections a host, and its first fetch."""
     sched = CrawlScheduler(
-        config(obey_robots=False, rate=2.0, host_concurrency=2, await_sends=True, max_depth=1)
+        config(obey_robots=False, rate=rate, host_concurrency=2, await_sends=True, max_depth=1)
     )
     sched.start(0.0)
     first = sched.next_action(0.0)
     assert isinstance(first, Fetch)
+    return sched, first
+
+
+def test_with_await_sends_a_host_waits_for_its_last_request_to_go_out() -> None:
+    """An engine that reports sends lets the core space requests as the host sees them: no
+    fetch of a host is handed out while an earlier one is not yet on the wire."""
+    sched, first = _awaiting_sends(rate=2.0)
     sched.observe(sched.prepare(first, page("/a", "/b")), 0.1)  # sent at hand-out: no report
     a = sched.next_action(0.5)
     assert isinstance(a, Fetch)
@@ -529,12 +535,7 @@ def test_with_await_sends_a_host_waits_for_its_last_request_to_go_out() -> None:
 
 
 def test_with_await_sends_a_request_never_sent_frees_its_host() -> None:
-    sched = CrawlScheduler(
-        config(obey_robots=False, rate=2.0, host_concurrency=2, await_sends=True, max_depth=1)
-    )
-    sched.start(0.0)
-    first = sched.next_action(0.0)
-    assert isinstance(first, Fetch)
+    sched, first = _awaiting_sends(rate=2.0)
     sched.sent(first, 0.0)
     sched.sent(first, 0.05)  # sent again on a fresh connection: the first report counts
     sched.observe(sched.prepare(first, page("/a", "/b")), 0.1)
@@ -550,12 +551,7 @@ def test_with_await_sends_a_request_never_sent_frees_its_host() -> None:
 
 def test_with_await_sends_and_no_rate_a_host_does_not_wait_for_sends() -> None:
     """With no interval to keep, waiting for a send would only serialise a host's fetches."""
-    sched = CrawlScheduler(
-        config(obey_robots=False, rate=0.0, host_concurrency=2, await_sends=True, max_depth=1)
-    )
-    sched.start(0.0)
-    first = sched.next_action(0.0)
-    assert isinstance(first, Fetch)
+    sched, first = _awaiting_sends(rate=0.0)
     sched.observe(sched.prepare(first, page("/a", "/b")), 0.1)
     a, b = sched.next_action(0.1), sched.next_action(0.1)  # /a not sent yet: /b goes anyway
     assert isinstance(a, Fetch)
