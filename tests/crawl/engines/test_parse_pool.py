@@ -3,6 +3,7 @@ and a dead worker costing only the pages it held."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spindle.crawl.core import CrawlConfig, ScopeRule
+from spindle.crawl.core import CrawlConfig, CrawlScheduler, ScopeRule
 from spindle.crawl.core.parse import PageParser
 from spindle.crawl.core.values import (
     ErrorKind,
@@ -25,7 +26,8 @@ from spindle.crawl.core.values import (
     ParsedPage,
     Response,
 )
-from spindle.crawl.engines.parse_pool import ParsePool, decode, encode
+from spindle.crawl.engines import parse_pool
+from spindle.crawl.engines.parse_pool import ParsePool, Parsing, decode, encode
 from spindle.sample_site import SiteSpec
 from spindle.sample_site.pages import render
 from tests.crawl.e2e import crawl
@@ -109,8 +111,28 @@ def test_a_pool_starts_no_process_until_a_page_comes_and_none_after_closing() ->
     assert set(multiprocessing.active_children()) == before
 
 
-def test_a_crawl_parsed_elsewhere_records_the_same(engine: str, tmp_path: Path) -> None:
+def test_big_pages_go_to_the_workers_only_after_the_first_ones_were_parsed_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parse_pool, "LOCAL_FIRST", 3)
+    config = CrawlConfig(seeds=("http://a.test/",))
+    parsing = Parsing(CrawlScheduler(config), 1)
+    _, big = _page(1)
+    small = dataclasses.replace(big, body=b"<p>small</p>")
+    try:
+        assert [parsing.offloads(small) for _ in range(5)] == [False] * 5  # not counted
+        assert [parsing.offloads(big) for _ in range(5)] == [False, False, False, True, True]
+        assert not Parsing(CrawlScheduler(config), 0).offloads(big)  # no workers at all
+    finally:
+        parsing.close()
+
+
+def test_a_crawl_parsed_elsewhere_records_the_same(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from spindle.sample_site import serve_in_thread
+
+    monkeypatch.setattr(parse_pool, "LOCAL_FIRST", 0)  # every big page to the workers
 
     with serve_in_thread(SiteSpec(pages=30, page_bytes=30_000)) as site:
         records = {}
