@@ -149,7 +149,6 @@ _PLAIN = re.compile(
     rf"(https?)://((?:{_LABEL}\.)*{_LABEL})(?::([1-9][0-9]{{0,4}}))?(/[A-Za-z0-9._~/-]*)"
 )
 _PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~/-]*")
-_PLAIN_PORTS = {"http": 80, "https": 443}
 
 
 def plain_join(base: str, href: str) -> str | None:
@@ -182,7 +181,7 @@ def plain_join(base: str, href: str) -> str | None:
     if match is None or "/." in match[4] or len(match[2]) > 253:
         return None
     port = match[3]
-    if port is not None and (int(port) > 65535 or int(port) == _PLAIN_PORTS[match[1]]):
+    if port is not None and (int(port) > 65535 or f":{port}" == _DEFAULT_PORTS[match[1]]):
         return None
     return url
 
