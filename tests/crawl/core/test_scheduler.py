@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import itertools
-from collections.abc import Callable
 
 import pytest
 
@@ -20,7 +18,6 @@ from spindle.crawl.core import (
     FetchKind,
     MisuseError,
     Observation,
-    Response,
     Resumed,
     ScopeRule,
     SkipReason,
@@ -481,30 +478,38 @@ def test_a_slot_given_back_unused_does_not_delay_the_host() -> None:
     assert frontier.take(0.5) == Wait(1.0)  # a finished fetch does
 
 
-def _sent_before_observed(by: float, outcome: Response) -> Callable[[float], Response]:
-    return lambda now: dataclasses.replace(outcome, sent_at=now - by)
+def _next_fetch(sched: CrawlScheduler, now: float) -> tuple[Fetch, float]:
+    """The next fetch the scheduler hands out from ``now`` on, and when, following its waits."""
+    while True:
+        action = sched.next_action(now)
+        if isinstance(action, Fetch):
+            return action, now
+        assert isinstance(action, Wait)
+        now = action.until
 
 
 def test_a_request_sent_late_spaces_the_next_from_when_it_was_sent() -> None:
     """A busy engine may put a request on the wire well after the core handed it out; the host
     counts from the request's arrival, so the next fetch waits one interval from then."""
-    site = {
-        f"{A}/robots.txt": [_sent_before_observed(0.01, robots("User-agent: *\nAllow: /\n"))],
-        f"{A}/": [page("/1")],
-        f"{A}/1": [page()],
-    }
-    h = Harness(config(rate=2.0, max_depth=1), site).run()  # 0.1 s from hand-out to answer
-    assert h.fetched() == [f"{A}/robots.txt", f"{A}/", f"{A}/1"]
-    assert [t for t, _ in h.log] == [0.0, pytest.approx(0.59), pytest.approx(1.09)]
+    sched = CrawlScheduler(config(rate=2.0, max_depth=1))
+    sched.start(0.0)
+    robots_fetch, _ = _next_fetch(sched, 0.0)
+    sched.sent(robots_fetch, 0.09)  # handed out at 0.0, sent 0.09 s late
+    sched.observe(sched.prepare(robots_fetch, robots("User-agent: *\nAllow: /\n")), 0.1)
+    home, home_at = _next_fetch(sched, 0.1)
+    sched.observe(sched.prepare(home, page("/1")), home_at + 0.1)  # no report: sent on time
+    last, last_at = _next_fetch(sched, home_at + 0.1)
+    assert [robots_fetch.url, home.url, last.url] == [f"{A}/robots.txt", f"{A}/", f"{A}/1"]
+    assert [home_at, last_at] == [pytest.approx(0.59), pytest.approx(1.09)]
 
 
-def test_a_request_sent_after_it_was_observed_is_misuse() -> None:
+def test_a_send_reported_before_the_schedulers_time_is_misuse() -> None:
     sched = CrawlScheduler(config(obey_robots=False))
     sched.start(0.0)
-    fetch = sched.next_action(0.0)
+    fetch = sched.next_action(0.1)
     assert isinstance(fetch, Fetch)
-    with pytest.raises(MisuseError, match="after it was observed"):
-        sched.observe(Observation(fetch, dataclasses.replace(page(), sent_at=0.2)), 0.1)
+    with pytest.raises(MisuseError, match="never run backwards"):
+        sched.sent(fetch, 0.05)
 
 
 def _awaiting_sends(rate: float) -> tuple[CrawlScheduler, Fetch]:

@@ -13,7 +13,7 @@ from spindle.crawl.engines.request import FetchSettings
 
 ENGINES = ("threads", "async")
 
-FetchFn = Callable[[Fetch], Outcome]
+FetchFn = Callable[..., Outcome]  # (fetch, on_sent=None) -> outcome
 
 
 @contextmanager
@@ -33,7 +33,7 @@ def open_fetcher(engine: str, settings: FetchSettings) -> Iterator[FetchFn]:
 
         async_fetcher = runner.run(create())
         try:
-            yield lambda fetch: runner.run(async_fetcher.fetch(fetch))
+            yield lambda fetch, on_sent=None: runner.run(async_fetcher.fetch(fetch, on_sent))
         finally:
             runner.run(async_fetcher.close())
 

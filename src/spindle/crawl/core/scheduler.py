@@ -340,17 +340,13 @@ class CrawlScheduler:
             )
         if handed[0] != fetch:
             raise MisuseError(f"fetch {fetch.id} is not the fetch handed out under that id")
-        outcome = observation.outcome
-        sent = outcome.sent_at if isinstance(outcome, Response) else None
-        if sent is not None and not sent <= now:
-            raise MisuseError(f"fetch {fetch.id} was sent at {sent:g}, after it was observed")
         self._tick(now)
         del self._outstanding[fetch.id]
         host = handed[1]
         if fetch.id in self._sent:
             self._sent.discard(fetch.id)
-        else:
-            self._frontier.sent(host, sent, now)
+        else:  # no send reported: never sent, or an engine that does not report sends
+            self._frontier.sent(host, None, now)
         self._frontier.finish(host, now)
         if self.config.keep_exchanges and isinstance(observation.outcome, Response):
             self._changes.exchanges.append((fetch, observation.outcome))

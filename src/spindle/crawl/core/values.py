@@ -240,10 +240,8 @@ class Response:
     the wire, when the fetcher was asked to keep it. ``body_skipped`` says the body was not
     downloaded at all, because its media type is not one the crawl accepts
     (``--accept-type``): ``body`` is then empty, ``truncated`` False, and the page is
-    recorded from its status and headers, with no digest and no parse. ``sent_at`` is when
-    the request went on the wire, by the clock that gives the core its ``now``, when the
-    engine knows it: the host's next fetch is spaced from then, since a busy engine may send
-    a request well after the core handed it out (the host sees arrivals, not hand-outs).
+    recorded from its status and headers, with no digest and no parse. When the request went
+    on the wire is not here: an engine says so as it happens (:meth:`CrawlScheduler.sent`).
     """
 
     status: int
@@ -254,7 +252,6 @@ class Response:
     truncated: bool = False
     wire: Wire | None = None
     body_skipped: bool = False
-    sent_at: float | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any case), or None.

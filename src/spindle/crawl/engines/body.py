@@ -185,7 +185,6 @@ def build_response(
     elapsed: float,
     fetched_at: float,
     wire: Wire | None = None,
-    sent_at: float | None = None,
 ) -> Response:
     """The ``Response`` both engines hand to the core; ``reader`` is None when the body was
     not downloaded (:mod:`.accept`)."""
@@ -198,7 +197,6 @@ def build_response(
         truncated=reader is not None and reader.truncated,
         wire=wire,
         body_skipped=reader is None,
-        sent_at=sent_at,
     )
 
 

@@ -177,7 +177,7 @@ class AsyncFetcher:
         # aiohttp puts the request target on the line as prepare() says: the whole URL for an
         # http URL through a proxy, else the path and query (``raw_path_qs``).
         sent = SentRequest(request.request_target) if self._settings.keep_wire else None
-        context: dict[str, object] = {"sent": sent, "at": None, "on_sent": on_sent}
+        context: dict[str, object] = {"sent": sent, "on_sent": on_sent}
         sending, connect_headers = _with_proxy_headers(request)
         async with self._session.get(
             url,
@@ -225,7 +225,6 @@ class AsyncFetcher:
                 elapsed=time.monotonic() - start,
                 fetched_at=fetched_at,
                 wire=wire,
-                sent_at=context["at"] if isinstance(context["at"], float) else None,
             )
 
     async def _drain(self, response: aiohttp.ClientResponse) -> bool:
@@ -250,11 +249,9 @@ async def _record_headers(
     request_context = context.trace_request_ctx
     if not isinstance(request_context, dict) or params.method != "GET":
         return  # a CONNECT to a proxy: the GET that follows is the fetch's request
-    first = request_context["at"] is None
-    request_context["at"] = at = time.monotonic()
-    on_sent = request_context.get("on_sent")
-    if first and callable(on_sent):
-        on_sent(at)
+    on_sent = request_context.pop("on_sent", None)  # once: not again for a retried send
+    if callable(on_sent):
+        on_sent(time.monotonic())
     sent = request_context.get("sent")
     if isinstance(sent, SentRequest):
         sent.replace_headers(params.headers.items())

@@ -113,7 +113,6 @@ class _Call:
     attempt: Attempt
     head: Head | None = None
     sent: SentRequest | None = None
-    sent_at: float | None = None
     on_sent: Callable[[float], None] | None = None
 
 
@@ -174,11 +173,9 @@ class _Watched:
         _watch(self.sock)
         super().request(*args, **kwargs)  # type: ignore[misc]
         call = _CURRENT.get()
-        if call is not None:  # the request is written: the host's clock starts
-            first = call.sent_at is None
-            call.sent_at = time.monotonic()
-            if first and call.on_sent is not None:
-                call.on_sent(call.sent_at)
+        if call is not None and call.on_sent is not None:  # written: the host's clock starts
+            on_sent, call.on_sent = call.on_sent, None  # once: not again for a retried send
+            on_sent(time.monotonic())
 
     def _tunnel(self) -> None:
         try:
@@ -377,7 +374,6 @@ class ThreadFetcher:
             elapsed=time.monotonic() - start,
             fetched_at=fetched_at,
             wire=wire,
-            sent_at=call.sent_at,
         )
 
     def _send(self, request: PreparedRequest) -> urllib3.BaseHTTPResponse:
